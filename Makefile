@@ -1,0 +1,35 @@
+# Regellotsen. `make chat` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup chat test lint validate eval bench docs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+chat: $(STAMP)
+	$(BIN)/regellots chat
+
+test: $(STAMP)
+	$(BIN)/ruff check bot adapters tests benchmarks
+	$(BIN)/regellots validate knowledge
+	$(BIN)/python -m pytest
+
+validate: $(STAMP)
+	$(BIN)/regellots validate knowledge
+
+eval: $(STAMP)
+	$(BIN)/regellots eval tests/eval/questions.yaml
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/engine_latency.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

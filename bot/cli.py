@@ -1,0 +1,160 @@
+"""`regellots` — the command line: chat, ask, validate, evaluate, and run the bots."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
+    def register(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+def _knowledge_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--knowledge", type=Path, default=None, help="knowledge directory (default: $REGELLOTS_KNOWLEDGE or the shipped one)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="regellots", description="Regellotsen: which rules apply, and whom to ask.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more (never message text)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="check a knowledge directory; exit 1 with file:line errors")
+    p.add_argument("directory", nargs="?", type=Path, default=None)
+
+    p = sub.add_parser("chat", help="chat in the terminal")
+    _knowledge_arg(p)
+    p.add_argument("--state", default="memory", help="state store: memory (default), a file path, sqlite:///path or redis://…")
+
+    p = sub.add_parser("ask", help="answer questions as first messages of new conversations")
+    _knowledge_arg(p)
+    p.add_argument("--lang", choices=["sv", "en"], default=None)
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("question", nargs="*", help="the question; without it, one question per line on stdin")
+
+    p = sub.add_parser("eval", help="evaluate answers against a question file")
+    _knowledge_arg(p)
+    p.add_argument("file", type=Path)
+    p.add_argument("--floor", type=float, default=None, help="exit 1 if in-scope accuracy is below this (0–1)")
+    p.add_argument("--json", action="store_true")
+
+    from bot import extra_commands
+
+    extra_commands.add_parsers(sub)
+    return parser
+
+
+@command("validate")
+def cmd_validate(args: argparse.Namespace) -> int:
+    from bot.knowledge import default_directory, load_knowledge
+
+    directory = args.directory or default_directory()
+    knowledge, problems = load_knowledge(directory, check_collisions=True)
+    for problem in problems:
+        print(problem, file=sys.stderr if problem.severity == "error" else sys.stdout)
+    if knowledge is None:
+        errors = sum(p.severity == "error" for p in problems)
+        print(f"knowledge has {errors} error(s)", file=sys.stderr)
+        return 1
+    warnings = sum(p.severity == "warning" for p in problems)
+    print(f"knowledge OK: {knowledge.summary()}" + (f" ({warnings} warning(s))" if warnings else ""))
+    return 0
+
+
+@command("chat")
+def cmd_chat(args: argparse.Namespace) -> int:
+    from adapters.console import run
+    from bot.engine import load_engine
+    from bot.state import open_store
+
+    engine = load_engine(args.knowledge, open_store(args.state), channel="console")
+    try:
+        asyncio.run(run(engine))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def ask_record(question: str, response: object) -> dict:
+    from bot.replies import Response
+
+    assert isinstance(response, Response)
+    kind = {"answer": "answer", "flow": "flow", "clarify": "clarify"}.get(response.kind, "fallback")
+    return {
+        "question": question,
+        "kind": kind,
+        "topic": response.topic if kind == "answer" else None,
+        "regulations": response.regulations,
+        "agencies": response.agencies,
+        "text": response.plain_text(),
+        "choices": [o.label for o in response.options],
+    }
+
+
+async def ask_many(engine: object, questions: list[str], lang: str | None) -> list[tuple[str, object]]:
+    from bot.dialogue import Incoming
+    from bot.engine import Engine
+
+    assert isinstance(engine, Engine)
+    out = []
+    for i, question in enumerate(questions):
+        conversation = f"ask-{i}"
+        if lang:
+            await engine.handle(conversation, Incoming(choice=f"lang:{lang}"))
+        out.append((question, await engine.handle(conversation, Incoming(text=question))))
+    return out
+
+
+@command("ask")
+def cmd_ask(args: argparse.Namespace) -> int:
+    from adapters.console import render
+    from bot.engine import load_engine
+
+    engine = load_engine(args.knowledge, channel="ask")
+    questions = [" ".join(args.question)] if args.question else [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    for question, response in asyncio.run(ask_many(engine, questions, args.lang)):
+        if args.json:
+            print(json.dumps(ask_record(question, response), ensure_ascii=False))
+        else:
+            print(render(response))  # type: ignore[arg-type]
+    return 0
+
+
+@command("eval")
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bot.engine import load_engine
+    from bot.evaluation import evaluate, load_questions, report
+
+    engine = load_engine(args.knowledge, channel="eval")
+    questions = load_questions(args.file)
+    result = asyncio.run(evaluate(engine, questions))
+    if args.json:
+        print(json.dumps(result.summary(), ensure_ascii=False, indent=2))
+    else:
+        print(report(result))
+    if args.floor is not None and result.in_scope_accuracy < args.floor:
+        print(f"in-scope accuracy {result.in_scope_accuracy:.1%} is below the floor {args.floor:.1%}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

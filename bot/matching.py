@@ -1,0 +1,211 @@
+"""Match a free-text message to what the knowledge base can answer.
+
+Scanning every phrasing with a fuzzy scorer is too slow at the knowledge
+base's full size, so matching works in two steps:
+
+1. Shortlist through an inverted index of word stems. A word the index does
+   not know is resolved first by splitting a Swedish compound into known
+   stems, then by edit distance to the nearest known stems (rapidfuzz,
+   transposition-aware), which is what keeps typos working.
+2. Score each shortlisted phrasing by how much of it the message covers and
+   how much of the message it explains, both weighted by how rare each stem is
+   (IDF), plus rapidfuzz's token-set similarity of the two stem strings.
+
+Targets are scored by their best phrasing. The dialogue decides from the
+scores whether to answer, ask which one was meant, or admit it does not know.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from bot.textnorm import STOPWORDS, fold, stem, words
+
+_STOP = frozenset(fold(w) for w in STOPWORDS)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Something a message can lead to: a topic, flow, regulation, agency or glossary term."""
+
+    kind: str
+    id: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+@dataclass(frozen=True)
+class Match:
+    target: Target
+    score: float
+    phrasing: str
+
+
+@dataclass(frozen=True)
+class _Phrasing:
+    target: int
+    text: str
+    stems: tuple[str, ...]
+    joined: str
+    weight: float  # sum of the stems' IDF
+
+
+class Rewriter:
+    """Rewrites multi-word variants to canonical words ("lagen om offentlig upphandling" → "lou")."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self._by_first: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = defaultdict(list)
+        for variant, canonical in pairs:
+            v = tuple(fold(w) for w in words(variant))
+            c = tuple(fold(w) for w in words(canonical))
+            if v and c and v != c:
+                self._by_first[v[0]].append((v, c))
+        for options in self._by_first.values():
+            options.sort(key=lambda vc: -len(vc[0]))
+
+    def apply(self, tokens: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            for variant, canonical in self._by_first.get(tokens[i], ()):
+                if tuple(tokens[i : i + len(variant)]) == variant:
+                    out.extend(canonical)
+                    i += len(variant)
+                    break
+            else:
+                out.append(tokens[i])
+                i += 1
+        return out
+
+
+class Matcher:
+    """The match index over every phrasing of every target. Built once; read-only after."""
+
+    def __init__(self, entries: Iterable[tuple[Target, str]], rewrites: Iterable[tuple[str, str]] = ()) -> None:
+        self.rewriter = Rewriter(rewrites)
+        self.targets: list[Target] = []
+        target_index: dict[Target, int] = {}
+        raw: list[tuple[int, str, tuple[str, ...]]] = []
+        for target, text in entries:
+            stems = self.analyse(text)
+            if not stems:
+                continue
+            idx = target_index.setdefault(target, len(self.targets))
+            if idx == len(self.targets):
+                self.targets.append(target)
+            raw.append((idx, text, stems))
+
+        df: dict[str, int] = defaultdict(int)
+        for _, _, stems in raw:
+            for s in set(stems):
+                df[s] += 1
+        n = max(len(raw), 1)
+        self.idf: dict[str, float] = {s: math.log(1 + n / c) for s, c in df.items()}
+        self.unknown_idf = math.log(1 + n)  # an unknown word is as rare as can be
+        self.vocab: list[str] = sorted(self.idf)
+        self._vocab_set = frozenset(self.vocab)
+
+        self.phrasings: list[_Phrasing] = []
+        self.postings: dict[str, list[int]] = defaultdict(list)
+        for idx, text, stems in raw:
+            pid = len(self.phrasings)
+            self.phrasings.append(_Phrasing(idx, text, stems, " ".join(stems), sum(self.idf[s] for s in stems)))
+            for s in stems:
+                self.postings[s].append(pid)
+        self._resolve = lru_cache(maxsize=16384)(self._resolve_uncached)
+
+    # -- analysis ---------------------------------------------------------
+
+    def analyse(self, text: str) -> tuple[str, ...]:
+        """Content stems of a text, in order, without repeats."""
+        tokens = self.rewriter.apply([fold(w) for w in words(text)])
+        seen: dict[str, None] = {}
+        for token in tokens:
+            if token in _STOP:
+                continue
+            seen.setdefault(stem(token), None)
+        return tuple(seen)
+
+    def _resolve_uncached(self, s: str) -> tuple[tuple[str, float], ...]:
+        """Known stems a query stem stands for, with a confidence weight."""
+        if s in self._vocab_set:
+            return ((s, 1.0),)
+        if s.isdigit():
+            return ()
+        parts = self._split_compound(s)
+        if parts:
+            return tuple((p, 0.9) for p in parts)
+        if len(s) < 4:
+            return ()
+        cutoff = 0.75 if len(s) < 8 else 0.8
+        found = process.extract(s, self.vocab, scorer=OSA.normalized_similarity, score_cutoff=cutoff, limit=2)
+        return tuple((word, float(score)) for word, score, _ in found)
+
+    def _split_compound(self, s: str) -> tuple[str, str] | None:
+        """Split a Swedish compound into two known stems: 'upphandlingsregl' → 'upphandling', 'regl'."""
+        for i in range(len(s) - 3, 3, -1):
+            head, tail = s[:i], s[i:]
+            tail_stem = stem(tail)
+            if tail_stem not in self._vocab_set:
+                continue
+            for h in (head, head[:-1] if head.endswith("s") else None):
+                if h and len(h) >= 3 and (h in self._vocab_set or stem(h) in self._vocab_set):
+                    return (h if h in self._vocab_set else stem(h)), tail_stem
+        return None
+
+    # -- search -----------------------------------------------------------
+
+    def search(self, text: str, limit: int = 5) -> list[Match]:
+        query = self.analyse(text)
+        if not query:
+            return []
+        resolved = [self._resolve(s) for s in query]
+        hits: dict[str, float] = {}
+        for options in resolved:
+            for word, weight in options:
+                hits[word] = max(hits.get(word, 0.0), weight)
+        if not hits:
+            return []
+        term_idf = [max((self.idf[w] for w, _ in opts), default=self.unknown_idf) for opts in resolved]
+        query_weight = sum(term_idf)
+        query_joined = " ".join(w for opts in resolved for w, _ in opts[:1]) or " ".join(query)
+
+        candidates: set[int] = set()
+        for word in hits:
+            candidates.update(self.postings.get(word, ()))
+
+        best: dict[int, tuple[float, int]] = {}
+        for pid in candidates:
+            p = self.phrasings[pid]
+            pstems = p.stems
+            covered = sum(self.idf[s] * hits.get(s, 0.0) for s in pstems) / p.weight
+            explained = 0.0
+            for opts, w_idf in zip(resolved, term_idf, strict=True):
+                m = max((w for word, w in opts if word in pstems), default=0.0)
+                explained += w_idf * m
+            explained /= query_weight
+            lexical = 0.55 * covered + 0.45 * explained
+            similar = fuzz.token_set_ratio(query_joined, p.joined) / 100.0
+            score = 0.8 * lexical + 0.2 * similar
+            current = best.get(p.target)
+            if current is None or score > current[0]:
+                best[p.target] = (score, pid)
+
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.targets[kv[0]].key))[:limit]
+        return [Match(self.targets[t], round(score, 4), self.phrasings[pid].text) for t, (score, pid) in ranked]
+
+    def similarity(self, a: str, b: str) -> float:
+        """0..1 similarity of two short texts after analysis (for choosing among offered options)."""
+        sa, sb = " ".join(self.analyse(a)), " ".join(self.analyse(b))
+        if not sa or not sb:
+            return fuzz.ratio(fold(a.lower()), fold(b.lower())) / 100.0
+        return fuzz.WRatio(sa, sb) / 100.0

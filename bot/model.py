@@ -1,0 +1,250 @@
+"""The knowledge model: what a knowledge file may contain.
+
+These pydantic models are the schema. Loading validates every YAML file
+against them, `regellots schema` exports them as JSON Schema for editors, and
+the engine reads the resulting immutable objects. Rule conditions are plain
+data (all / any / not / fact comparisons); nothing here is ever evaluated as
+code.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Lang = Literal["sv", "en"]
+LANGS: tuple[Lang, ...] = ("sv", "en")
+
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Lower-case id: letters, digits and '-'.")]
+NodeId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+FactName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", description="A fact's name, snake_case.")]
+FactValue = bool | int | float | str
+NonEmpty = Annotated[str, Field(min_length=1)]
+Url = Annotated[str, Field(pattern=r"^https?://\S+$", description="An http(s) address.")]
+Stage = Literal["idea", "development", "procurement", "followup"]
+
+#: Lifecycle order used to sort conclusions (idea → development and testing →
+#: procurement and introduction → follow-up).
+STAGE_ORDER: dict[str, int] = {"idea": 0, "development": 1, "procurement": 2, "followup": 3}
+
+#: The flow node id that means "the flow is finished; conclude".
+END = "end"
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors (catches typos) and objects are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Text(Strict):
+    """A user-visible text in both languages."""
+
+    sv: NonEmpty
+    en: NonEmpty
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.sv
+
+
+class Phrasings(Strict):
+    """Ways users ask for something, per language (used for matching)."""
+
+    sv: list[NonEmpty] = []
+    en: list[NonEmpty] = []
+
+    def get(self, lang: str) -> list[str]:
+        return self.en if lang == "en" else self.sv
+
+    def all(self) -> list[tuple[Lang, str]]:
+        return [("sv", p) for p in self.sv] + [("en", p) for p in self.en]
+
+
+class Source(Strict):
+    """An official source. The title may be one string (a proper name) or sv/en."""
+
+    url: Url
+    title: NonEmpty | Text
+
+    def title_in(self, lang: str) -> str:
+        return self.title if isinstance(self.title, str) else self.title.get(lang)
+
+
+class Regulation(Strict):
+    id: Id
+    name: Text
+    short_name: NonEmpty | None = Field(None, description="Common abbreviation, e.g. LOU, MDR.")
+    identifier: NonEmpty = Field(description="SFS number, EU number, or föreskrift number, e.g. 'SFS 2016:1145'.")
+    celex: NonEmpty | None = Field(None, description="CELEX id for EU acts, e.g. 32017R0745.")
+    summary: Text = Field(description="What it governs, in plain language.")
+    applies_to: Text = Field(description="Who it applies to.")
+    applies_when: Text = Field(description="When it applies to an innovation.")
+    in_force: Text | None = Field(None, description="In force from (and key dates), as text.")
+    replaced: Text | None = Field(None, description="What it replaced, or what replaced parts of it.")
+    supervision: list[Id] = Field([], description="Agency ids that supervise compliance.")
+    guidance: list[Id] = Field([], description="Agency ids that give guidance.")
+    sources: list[Source] = Field(min_length=1)
+    reviewed: date
+    aliases: list[NonEmpty] = Field([], description="Other names users write: abbreviations, old names.")
+    phrasings: Phrasings = Phrasings()
+
+
+class Agency(Strict):
+    id: Id
+    name: Text
+    short_name: NonEmpty | None = None
+    role: Text
+    contact_about: Text = Field(description="What to contact them about.")
+    not_about: Text = Field(description="What they do not handle, and who does.")
+    website: Url
+    sources: list[Source] = Field(min_length=1)
+    reviewed: date
+    aliases: list[NonEmpty] = []
+    phrasings: Phrasings = Phrasings()
+
+
+class Topic(Strict):
+    """A question users bring, and the answer."""
+
+    id: Id
+    title: Text
+    phrasings: Phrasings
+    answer: Text
+    regulations: list[Id] = []
+    agencies: list[Id] = []
+    sources: list[Source] = Field(min_length=1, description="The first source is the primary one.")
+    related: list[Id] = Field([], description="Topic or flow ids offered as follow-ups.")
+    reviewed: date | None = None
+
+
+class Choice(Strict):
+    id: NodeId
+    label: Text
+    synonyms: Phrasings = Field(Phrasings(), description="Other ways a user may type this answer.")
+    set: dict[FactName, FactValue] = Field({}, description="Facts this answer sets.")
+    next: NodeId = Field(description="The next node's id, or 'end' to conclude.")
+
+
+class NumberInput(Strict):
+    """A question answered with a number (e.g. an estimated value in SEK)."""
+
+    fact: FactName
+    unit: Text | None = None
+    next: NodeId
+
+
+class Node(Strict):
+    id: NodeId
+    ask: Text
+    help: Text | None = None
+    choices: list[Choice] | None = None
+    number: NumberInput | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Node:
+        if (self.choices is None) == (self.number is None):
+            raise ValueError("a node needs exactly one of 'choices' or 'number'")
+        if self.choices is not None and len(self.choices) < 2:
+            raise ValueError("a node with choices needs at least two")
+        return self
+
+    def successors(self) -> list[str]:
+        if self.number is not None:
+            return [self.number.next]
+        return [c.next for c in self.choices or []]
+
+
+class Flow(Strict):
+    """A guided conversation: questions whose answers set facts for the rules."""
+
+    id: Id
+    title: Text
+    intro: Text | None = None
+    phrasings: Phrasings = Phrasings()
+    regulations: list[Id] = []
+    agencies: list[Id] = []
+    start: NodeId
+    nodes: list[Node] = Field(min_length=1)
+    no_conclusion: Text = Field(description="Said when no rule concludes anything.")
+
+
+class Condition(Strict):
+    """Declarative condition: exactly one of all / any / not / fact (+ one operator)."""
+
+    all: list[Condition] | None = None
+    any: list[Condition] | None = None
+    not_: Condition | None = Field(None, alias="not")
+    fact: FactName | None = None
+    equals: FactValue | None = None
+    not_equals: FactValue | None = None
+    in_: list[FactValue] | None = Field(None, alias="in")
+    gt: float | None = None
+    gte: float | None = None
+    lt: float | None = None
+    lte: float | None = None
+    exists: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Condition:
+        forms = [n for n in ("all", "any", "not_", "fact") if getattr(self, n) is not None]
+        if len(forms) != 1:
+            raise ValueError("a condition needs exactly one of 'all', 'any', 'not' or 'fact'")
+        ops = [n for n in OPERATORS if getattr(self, n) is not None]
+        if self.fact is not None and len(ops) != 1:
+            raise ValueError("a 'fact' condition needs exactly one of: " + ", ".join(OPERATOR_NAMES))
+        if self.fact is None and ops:
+            raise ValueError("comparison operators need 'fact'")
+        return self
+
+
+OPERATORS = ("equals", "not_equals", "in_", "gt", "gte", "lt", "lte", "exists")
+OPERATOR_NAMES = ("equals", "not_equals", "in", "gt", "gte", "lt", "lte", "exists")
+
+
+class Conclusion(Strict):
+    text: Text
+    why: Text | None = Field(None, description="The legal reasoning in one or two sentences.")
+    regulations: list[Id] = []
+    agencies: list[Id] = []
+    next_steps: list[Text] = []
+    stage: Stage | None = None
+    sources: list[Source] = []
+
+
+class Rule(Strict):
+    id: Id
+    flows: list[Id] = Field(min_length=1, description="Flows whose ending this rule applies to.")
+    when: Condition
+    conclude: Conclusion
+
+
+class GlossaryEntry(Strict):
+    id: Id
+    term: Text
+    definition: Text
+    aliases: list[NonEmpty] = []
+    regulations: list[Id] = []
+    agencies: list[Id] = []
+    sources: list[Source] = []
+
+
+class Synonym(Strict):
+    """Words users write that mean the same; variants are rewritten to canonical before matching."""
+
+    canonical: NonEmpty
+    variants: list[NonEmpty] = Field(min_length=1)
+
+
+class KnowledgeFile(Strict):
+    """One YAML file. Any file may hold any of these sections."""
+
+    regulations: list[Regulation] = []
+    agencies: list[Agency] = []
+    topics: list[Topic] = []
+    flows: list[Flow] = []
+    rules: list[Rule] = []
+    glossary: list[GlossaryEntry] = []
+    synonyms: list[Synonym] = []
+    menu: list[Id] = Field([], description="Flow or topic ids offered in the main menu, in order.")

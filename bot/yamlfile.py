@@ -1,0 +1,111 @@
+"""Safe YAML loading that remembers line numbers, so errors can say file:line.
+
+PyYAML's SafeLoader builds plain dicts and lists; we build subclasses that
+also carry the line of each value and each key. Duplicate keys, which PyYAML
+silently overwrites, are reported as problems instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One finding of loading or validation, printed as `file:line: message`."""
+
+    file: str
+    line: int
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{self.file}:{self.line}: {prefix}{self.message}"
+
+
+class LineDict(dict):
+    """A mapping that knows the line it starts on and the line of each key."""
+
+    line: int = 0
+    key_lines: dict[Any, int]
+
+
+class LineList(list):
+    line: int = 0
+    item_lines: list[int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader (no arbitrary objects) that records lines and duplicate keys."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[int, str]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
+        self.flatten_mapping(node)
+        result = LineDict()
+        result.line = node.start_mark.line + 1
+        result.key_lines = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in result:
+                self.duplicates.append((key_node.start_mark.line + 1, str(key)))
+            result[key] = self.construct_object(value_node, deep=True)
+            result.key_lines[key] = key_node.start_mark.line + 1
+        return result
+
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:  # type: ignore[override]
+        result = LineList(self.construct_object(child, deep=True) for child in node.value)
+        result.line = node.start_mark.line + 1
+        result.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return result
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_sequence)
+
+
+def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
+    """Parse one YAML file. Returns (data or None, problems)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(label, 1, f"not UTF-8 text: {exc.reason}")]
+    except OSError as exc:
+        return None, [Problem(label, 1, f"cannot read: {exc.strerror}")]
+    loader = _LineLoader(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        return None, [Problem(label, line, f"YAML syntax: {exc.problem or exc.context}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(label, 1, f"YAML: {exc}")]
+    finally:
+        loader.dispose()
+    problems = [Problem(label, line, f"duplicate key '{key}'") for line, key in loader.duplicates]
+    return data, problems
+
+
+def line_of(data: Any, loc: Iterable[Any]) -> int:
+    """The line of the deepest element of `data` reachable by the path `loc`."""
+    line = getattr(data, "line", 1) or 1
+    node = data
+    for part in loc:
+        if isinstance(node, LineDict) and part in node:
+            line = node.key_lines.get(part, line)
+            node = node[part]
+        elif isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
+            line = node.item_lines[part]
+            node = node[part]
+        else:
+            break
+    return line
