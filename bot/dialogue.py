@@ -10,7 +10,7 @@ does not know.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 
@@ -48,8 +48,18 @@ COMMANDS: dict[str, set[str]] = {
 }
 _COMMAND_OF = {phrase: name for name, phrases in COMMANDS.items() for phrase in phrases}
 GREETINGS = {"hej", "hallå", "hallo", "hello", "hi", "hey", "tja", "tjena", "hejsan", "god morgon", "good morning", "hej hej", "hey there"}
+_PLACEHOLDERS = re.compile(r"\[(personnummer|telefon|e-post)\]")  # left by privacy.redact; not words to match
 _YES = ["ja", "japp", "jo", "javisst", "absolut", "yes", "y", "yep", "yeah", "sure"]
 _NO = ["nej", "nä", "nope", "no", "n", "inte", "not"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with a typed question: answer one match, or ask about candidates, or neither."""
+
+    answer: Match | None = None
+    also: list[Match] = field(default_factory=list)
+    candidates: list[Match] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -235,23 +245,33 @@ class Dialogue:
     # -- matching ---------------------------------------------------------
 
     def _search(self, state: ConversationState, text: str) -> Response:
-        decision = self.decide(self.k.matcher.search(text, limit=5))
-        if decision is None:
-            return self._fallback(state)
-        if isinstance(decision, Match):
-            return self._open(state, decision.target, decision)
-        return self._clarify(state, decision)
+        decision = self.decide(self.k.matcher.search(_PLACEHOLDERS.sub(" ", text), limit=5))
+        if decision.answer is not None:
+            return self._open(state, decision.answer.target, decision.answer, decision.also)
+        if decision.candidates:
+            return self._clarify(state, decision.candidates)
+        return self._fallback(state)
 
     @staticmethod
-    def decide(matches: list[Match]) -> Match | list[Match] | None:
-        """The match to answer with, the close candidates to ask about, or None (do not guess)."""
+    def decide(matches: list[Match]) -> Decision:
+        """Answer, ask which one was meant, or admit not knowing — never a confident guess."""
         if not matches or matches[0].score < CLARIFY_SCORE:
-            return None
+            return Decision()
         top = matches[0]
-        close = [m for m in matches[1:] if top.score - m.score < CLARIFY_MARGIN and m.score >= CLARIFY_SCORE]
-        if top.score >= ANSWER_SCORE and not close:
-            return top
-        return [top, *close][:3]
+        group = [top] + [m for m in matches[1:] if top.score - m.score < CLARIFY_MARGIN and m.score >= CLARIFY_SCORE]
+        if top.score < ANSWER_SCORE:
+            return Decision(candidates=group[:3])
+        if len(group) == 1:
+            return Decision(answer=top)
+        # A near tie between one topic and other kinds (the regulation it is about, the flow that
+        # works it through) is no real ambiguity: answer the topic and offer the others.
+        for kind in ("topic", "regulation", "agency", "glossary", "flow"):
+            of_kind = [m for m in group if m.target.kind == kind]
+            if len(of_kind) == 1:
+                return Decision(answer=of_kind[0], also=[m for m in group if m is not of_kind[0]])
+            if of_kind:
+                break
+        return Decision(candidates=group[:3])
 
     def _clarify(self, state: ConversationState, candidates: list[Match]) -> Response:
         lang = state.lang
@@ -293,7 +313,7 @@ class Dialogue:
         g = k.glossary[target.id]
         return list(g.regulations), list(g.agencies)
 
-    def _open(self, state: ConversationState, target: Target, match: Match | None = None) -> Response:
+    def _open(self, state: ConversationState, target: Target, match: Match | None = None, also: list[Match] | None = None) -> Response:
         k, lang = self.k, state.lang
         regs, ags = self._about(target)
         if target.kind == "flow":
@@ -306,6 +326,9 @@ class Dialogue:
             reply = cards.agency_reply(k, k.agencies[target.id], lang)
         else:
             reply = cards.glossary_reply(k, k.glossary[target.id], lang)
+        if also:
+            extra = [Option(cards.target_title(k, m.target.kind, m.target.id, lang), f"go:{m.target.key}") for m in also]
+            reply = replace(reply, options=tuple(o for o in (*extra, *reply.options) if o.value != f"go:{target.key}")[:6])
         state.last = {"kind": target.kind, "id": target.id, "score": match.score if match else None}
         replies = [reply]
         fs = state.flow
@@ -397,17 +420,24 @@ class Dialogue:
             return self._apply_choice(state, node, choice)
         # A longer text may be a question asked mid-flow; answer it if we are sure, else take the answer.
         decision = self.decide(self.k.matcher.search(text, limit=5))
-        if isinstance(decision, Match):
-            return self._open(state, decision.target, decision)
+        if decision.answer is not None:
+            return self._open(state, decision.answer.target, decision.answer, decision.also)
         if choice is not None:
             return self._apply_choice(state, node, choice)
-        return self._question_response(state, [Reply(t("not_understood_choice", state.lang))])
+        return self._not_understood(state, decision, "not_understood_choice")
 
     def _question_or(self, state: ConversationState, text: str, not_understood: str) -> Response:
         decision = self.decide(self.k.matcher.search(text, limit=5))
-        if isinstance(decision, Match):
-            return self._open(state, decision.target, decision)
-        return self._question_response(state, [Reply(t(not_understood, state.lang))])
+        if decision.answer is not None:
+            return self._open(state, decision.answer.target, decision.answer, decision.also)
+        return self._not_understood(state, decision, not_understood)
+
+    def _not_understood(self, state: ConversationState, decision: Decision, message: str) -> Response:
+        """Mid-flow text that is neither an answer nor a clear question: offer what it might mean, re-ask."""
+        if decision.candidates:
+            clarify = self._clarify(state, decision.candidates)
+            return self._question_response(state, clarify.replies + [Reply(t("resume", state.lang))])
+        return self._question_response(state, [Reply(t(message, state.lang))])
 
     def _typed_choice(self, node: Node, text: str) -> Choice | None:
         """The choice a typed answer means, matched fuzzily against labels and synonyms."""

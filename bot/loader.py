@@ -82,6 +82,9 @@ def _message(err: Any) -> str:
             return f"{where}: missing translation ('{last}')"
         return f"{where}: required field missing"
     if kind == "extra_forbidden":
+        parent = _data_loc(loc)[-2] if len(_data_loc(loc)) > 1 else ""
+        if parent in ("label", "title", "ask", "name", "text", "help", "term"):
+            return f"{where}: unknown field '{last}' (a comma inside {{sv: …, en: …}} splits the text: put the text in quotes)"
         return f"{where}: unknown field '{last}' (check the spelling)"
     if kind == "string_pattern_mismatch":
         return f"{where}: {err['input']!r} is not valid here ({err['ctx']['pattern']})"

@@ -146,7 +146,11 @@ class Matcher:
             return tuple((p, 0.9) for p in parts)
         if len(s) < 4:
             return ()
-        cutoff = 0.75 if len(s) < 8 else 0.8
+        if len(s) == 4:
+            # Four letters leave no room for a real edit; accept only a swap ("gdrp" → "gdpr").
+            swapped = [w for w in self.vocab if len(w) == 4 and sorted(w) == sorted(s) and OSA.distance(s, w) == 1]
+            return tuple((w, 0.8) for w in swapped[:2])
+        cutoff = 0.8
         found = process.extract(s, self.vocab, scorer=OSA.normalized_similarity, score_cutoff=cutoff, limit=2)
         return tuple((word, float(score)) for word, score, _ in found)
 
@@ -177,7 +181,8 @@ class Matcher:
             return []
         term_idf = [max((self.idf[w] for w, _ in opts), default=self.unknown_idf) for opts in resolved]
         query_weight = sum(term_idf)
-        query_joined = " ".join(w for opts in resolved for w, _ in opts[:1]) or " ".join(query)
+        # Unknown words stay in the string, so they count against the similarity.
+        query_joined = " ".join(opts[0][0] if opts else s for s, opts in zip(query, resolved, strict=True))
 
         candidates: set[int] = set()
         for word in hits:
@@ -194,7 +199,7 @@ class Matcher:
                 explained += w_idf * m
             explained /= query_weight
             lexical = 0.55 * covered + 0.45 * explained
-            similar = fuzz.token_set_ratio(query_joined, p.joined) / 100.0
+            similar = fuzz.token_sort_ratio(query_joined, p.joined) / 100.0
             score = 0.8 * lexical + 0.2 * similar
             current = best.get(p.target)
             if current is None or score > current[0]:

@@ -27,7 +27,8 @@ STOPWORDS = frozenset(
     och i att det som en ett på är av för med till den har de inte om var jag vi ni du han hon
     man sig så eller men från vid nu dem detta denna dessa där här hur vad eller också bara
     mitt min mina vår vårt våra er ert era deras dess sin sitt sina någon något några
-    kan ska skall bli blir blev varit vara finns hej tack snälla undrar fråga frågor
+    kan ska skall bli blir blev varit vara finns hej tack snälla undrar fråga frågor gör göra gjort
+    vilken vilket vilka
     the a an and or of to in on for with is are was were be been being it this that these those
     i we you he she they my our your their its do does did can could should would will shall
     what how about hi hello please thanks question there here me us them any some just

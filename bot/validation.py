@@ -156,9 +156,13 @@ def _rule_facts(k: Knowledge) -> list[Problem]:
                 continue
             for value in compared:
                 if fact in values and _key(value) not in values[fact] and fact not in numeric:
-                    choices = ", ".join(sorted(map(str, values[fact])))
+                    choices = ", ".join(sorted(_show(v) for _, v in values[fact]))
                     out.append(Problem(f, line, f"rule '{rule.id}': compares fact '{fact}' with {value!r}, which no answer sets (answers set: {choices})"))
     return out
+
+
+def _show(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _key(value: Any) -> Any:

@@ -86,7 +86,10 @@ def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        return None, [Problem(label, line, f"YAML syntax: {exc.problem or exc.context}")]
+        message = f"YAML syntax: {exc.problem or exc.context}"
+        if "expected ',' or '}'" in message or "expected ',' or ']'" in message:
+            message += " (inside {…} or […], put text containing ? : , [ ] { } in quotes)"
+        return None, [Problem(label, line, message)]
     except yaml.YAMLError as exc:
         return None, [Problem(label, 1, f"YAML: {exc}")]
     finally:
