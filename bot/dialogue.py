@@ -27,9 +27,9 @@ from bot.state import ConversationState, FlowState
 from bot.textnorm import plain
 
 # Match scores are 0..1 (see matching.Matcher.search). Tuned on tests/eval.
-ANSWER_SCORE = 0.62
-CLARIFY_SCORE = 0.45
-CLARIFY_MARGIN = 0.05
+ANSWER_SCORE = 0.35
+CLARIFY_SCORE = 0.35
+CLARIFY_MARGIN = 0.01
 CHOICE_SCORE = 80.0
 MAX_CHARS = 2000
 
@@ -114,9 +114,14 @@ class Dialogue:
         return response
 
     def _set_language(self, state: ConversationState, text: str, locale: str | None) -> None:
-        if state.lang_chosen or state.started:
+        """The user's choice wins; else the first message with a clear language; else the channel's locale."""
+        if state.lang_chosen or state.lang_guessed:
             return
-        state.lang = guess_language(text) or from_locale(locale) or state.lang
+        guess = guess_language(text) if text else None
+        if guess:
+            state.lang, state.lang_guessed = guess, True
+        elif locale:
+            state.lang = from_locale(locale) or state.lang
 
     def _check_flow_still_exists(self, state: ConversationState) -> list[Reply]:
         fs = state.flow
@@ -180,7 +185,14 @@ class Dialogue:
         return Response([Reply(t("old_button_idle", state.lang), options=self._menu(state.lang))], "notice", state.lang)
 
     def _exists(self, kind: str, target_id: str) -> bool:
-        table = {"topic": self.k.topics, "flow": self.k.flows, "regulation": self.k.regulations, "agency": self.k.agencies, "glossary": self.k.glossary}
+        table = {
+            "topic": self.k.topics,
+            "flow": self.k.flows,
+            "regulation": self.k.regulations,
+            "agency": self.k.agencies,
+            "glossary": self.k.glossary,
+            "offtopic": self.k.out_of_scope,
+        }
         return target_id in table.get(kind, {})
 
     def _deep_link(self, state: ConversationState, payload: str) -> Response:
@@ -247,6 +259,8 @@ class Dialogue:
     def _search(self, state: ConversationState, text: str) -> Response:
         decision = self.decide(self.k.matcher.search(_PLACEHOLDERS.sub(" ", text), limit=5))
         if decision.answer is not None:
+            if decision.answer.target.kind == "offtopic":
+                return self._fallback(state, self.k.out_of_scope[decision.answer.target.id].answer.get(state.lang))
             return self._open(state, decision.answer.target, decision.answer, decision.also)
         if decision.candidates:
             return self._clarify(state, decision.candidates)
@@ -260,18 +274,18 @@ class Dialogue:
         top = matches[0]
         group = [top] + [m for m in matches[1:] if top.score - m.score < CLARIFY_MARGIN and m.score >= CLARIFY_SCORE]
         if top.score < ANSWER_SCORE:
-            return Decision(candidates=group[:3])
+            return Decision(candidates=[m for m in group if m.target.kind != "offtopic"][:3])
         if len(group) == 1:
             return Decision(answer=top)
         # A near tie between one topic and other kinds (the regulation it is about, the flow that
         # works it through) is no real ambiguity: answer the topic and offer the others.
-        for kind in ("topic", "regulation", "agency", "glossary", "flow"):
+        for kind in ("topic", "regulation", "agency", "glossary", "flow", "offtopic"):
             of_kind = [m for m in group if m.target.kind == kind]
             if len(of_kind) == 1:
                 return Decision(answer=of_kind[0], also=[m for m in group if m is not of_kind[0]])
             if of_kind:
                 break
-        return Decision(candidates=group[:3])
+        return Decision(candidates=[m for m in group if m.target.kind != "offtopic"][:3])
 
     def _clarify(self, state: ConversationState, candidates: list[Match]) -> Response:
         lang = state.lang
@@ -284,7 +298,8 @@ class Dialogue:
             ags += a
         return Response([Reply(t("clarify", lang), options=tuple(options))], "clarify", lang, regulations=_unique(regs), agencies=_unique(ags))
 
-    def _fallback(self, state: ConversationState) -> Response:
+    def _fallback(self, state: ConversationState, redirect: str | None = None) -> Response:
+        """Say plainly that this is not something we can answer (and where to go, if we know)."""
         lang = state.lang
         options = list(self._menu(lang))
         for guide in ("agency-guide", "who-supervises-what"):
@@ -292,7 +307,8 @@ class Dialogue:
             if option and option not in options:
                 options.insert(0, option)
                 break
-        replies = [Reply(t("fallback", lang), options=tuple(options))]
+        text = t("fallback", lang) if redirect is None else redirect.strip() + "\n\n" + t("out_of_scope_menu", lang)
+        replies = [Reply(text, options=tuple(options))]
         fs = state.flow
         if fs is not None and not fs.done:
             replies.append(self._node_reply(state))
@@ -420,7 +436,7 @@ class Dialogue:
             return self._apply_choice(state, node, choice)
         # A longer text may be a question asked mid-flow; answer it if we are sure, else take the answer.
         decision = self.decide(self.k.matcher.search(text, limit=5))
-        if decision.answer is not None:
+        if decision.answer is not None and decision.answer.target.kind != "offtopic":
             return self._open(state, decision.answer.target, decision.answer, decision.also)
         if choice is not None:
             return self._apply_choice(state, node, choice)
@@ -428,7 +444,7 @@ class Dialogue:
 
     def _question_or(self, state: ConversationState, text: str, not_understood: str) -> Response:
         decision = self.decide(self.k.matcher.search(text, limit=5))
-        if decision.answer is not None:
+        if decision.answer is not None and decision.answer.target.kind != "offtopic":
             return self._open(state, decision.answer.target, decision.answer, decision.also)
         return self._not_understood(state, decision, not_understood)
 

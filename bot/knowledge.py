@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.loader import ParsedFile, knowledge_files, parse_file
 from bot.matching import Matcher, Target
-from bot.model import Agency, Flow, GlossaryEntry, Node, Regulation, Rule, Synonym, Topic
+from bot.model import Agency, Flow, GlossaryEntry, Node, OutOfScope, Regulation, Rule, Synonym, Topic
 from bot.yamlfile import Problem
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "knowledge"
@@ -35,6 +35,7 @@ class Knowledge:
     flows: dict[str, Flow]
     rules: tuple[Rule, ...]
     glossary: dict[str, GlossaryEntry]
+    out_of_scope: dict[str, OutOfScope]
     synonyms: tuple[Synonym, ...]
     menu: tuple[str, ...]
     #: (kind, id) → (file, line), for messages that point maintainers to an entry.
@@ -111,6 +112,7 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
     topics: dict[str, Topic] = {}
     flows: dict[str, Flow] = {}
     glossary: dict[str, GlossaryEntry] = {}
+    out_of_scope: dict[str, OutOfScope] = {}
     rules: list[Rule] = []
     synonyms: list[Synonym] = []
     menu: list[str] = []
@@ -128,6 +130,7 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
             ("topics", c.topics, topics),
             ("flows", c.flows, flows),
             ("glossary", c.glossary, glossary),
+            ("out_of_scope", c.out_of_scope, out_of_scope),
         ):
             for i, item in enumerate(items):
                 line = f.line(section, i)
@@ -147,7 +150,7 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
             where.setdefault(("menu", "menu"), (f.label, f.line("menu")))
             menu.extend(c.menu)
 
-    matcher = build_matcher(regulations, agencies, topics, flows, glossary, synonyms)
+    matcher = build_matcher(regulations, agencies, topics, flows, glossary, synonyms, out_of_scope)
     knowledge = Knowledge(
         directory=directory,
         version=digest.hexdigest()[:12],
@@ -157,6 +160,7 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
         flows=flows,
         rules=tuple(rules),
         glossary=glossary,
+        out_of_scope=out_of_scope,
         synonyms=tuple(synonyms),
         menu=tuple(menu),
         where=where,
@@ -178,6 +182,7 @@ def build_matcher(
     flows: dict[str, Flow],
     glossary: dict[str, GlossaryEntry],
     synonyms: list[Synonym],
+    out_of_scope: dict[str, OutOfScope] | None = None,
 ) -> Matcher:
     rewrites: list[tuple[str, str]] = []
     entries: list[tuple[Target, str]] = []
@@ -198,4 +203,6 @@ def build_matcher(
     for gid, g in glossary.items():
         entries += [(Target("glossary", gid), g.term.sv), (Target("glossary", gid), g.term.en)]
         entries += [(Target("glossary", gid), a) for a in g.aliases]
+    for oid, o in (out_of_scope or {}).items():
+        entries += [(Target("offtopic", oid), p) for _, p in o.phrasings.all()]
     return Matcher(entries, rewrites)

@@ -46,8 +46,9 @@ class Target:
 @dataclass(frozen=True)
 class Match:
     target: Target
-    score: float
-    phrasing: str
+    score: float  # 0..1: how well the message and the target fit each other
+    phrasing: str  # the target's best-fitting phrasing
+    evidence: float = 0.0  # summed rarity (IDF) of the message's words the target knows
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,12 @@ class Rewriter:
 class Matcher:
     """The match index over every phrasing of every target. Built once; read-only after."""
 
+    # Score weights (0..1), tuned on tests/eval/questions.yaml; see docs/performance.md.
+    COVERED = 0.85  # share of a phrasing's weight the message covers, vs. share of the message explained
+    FUZZY = 0.1  # whole-string similarity of the stem strings
+    DOC = 0.35  # share of the message the target's whole vocabulary explains
+    UNKNOWN_WEIGHT = 1.0  # weight of a word the knowledge base does not know, relative to a median word
+
     def __init__(self, entries: Iterable[tuple[Target, str]], rewrites: Iterable[tuple[str, str]] = ()) -> None:
         self.rewriter = Rewriter(rewrites)
         self.targets: list[Target] = []
@@ -104,13 +111,20 @@ class Matcher:
                 self.targets.append(target)
             raw.append((idx, text, stems))
 
+        # IDF over targets, not phrasings: a word in every phrasing of one topic is still rare.
+        self.doc_stems: list[frozenset[str]] = [frozenset() for _ in self.targets]
+        for idx, _, stems in raw:
+            self.doc_stems[idx] = self.doc_stems[idx] | frozenset(stems)
         df: dict[str, int] = defaultdict(int)
-        for _, _, stems in raw:
-            for s in set(stems):
+        for doc in self.doc_stems:
+            for s in doc:
                 df[s] += 1
-        n = max(len(raw), 1)
+        n = max(len(self.targets), 1)
         self.idf: dict[str, float] = {s: math.log(1 + n / c) for s, c in df.items()}
-        self.unknown_idf = math.log(1 + n)  # an unknown word is as rare as can be
+        ordered = sorted(self.idf.values())
+        # A word the knowledge base has never seen counts like a typical word: long, chatty questions
+        # are full of them, so they must not drown what did match.
+        self.unknown_idf = ordered[len(ordered) // 2] * self.UNKNOWN_WEIGHT if ordered else 1.0
         self.vocab: list[str] = sorted(self.idf)
         self._vocab_set = frozenset(self.vocab)
 
@@ -188,25 +202,34 @@ class Matcher:
         for word in hits:
             candidates.update(self.postings.get(word, ()))
 
+        def matched_weight(stems: frozenset[str] | tuple[str, ...]) -> float:
+            total = 0.0
+            for opts, w_idf in zip(resolved, term_idf, strict=True):
+                total += w_idf * max((w for word, w in opts if word in stems), default=0.0)
+            return total
+
+        def explained_by(stems: frozenset[str] | tuple[str, ...]) -> float:
+            return matched_weight(stems) / query_weight
+
         best: dict[int, tuple[float, int]] = {}
         for pid in candidates:
             p = self.phrasings[pid]
-            pstems = p.stems
-            covered = sum(self.idf[s] * hits.get(s, 0.0) for s in pstems) / p.weight
-            explained = 0.0
-            for opts, w_idf in zip(resolved, term_idf, strict=True):
-                m = max((w for word, w in opts if word in pstems), default=0.0)
-                explained += w_idf * m
-            explained /= query_weight
-            lexical = 0.55 * covered + 0.45 * explained
-            similar = fuzz.token_sort_ratio(query_joined, p.joined) / 100.0
-            score = 0.8 * lexical + 0.2 * similar
+            covered = sum(self.idf[s] * hits.get(s, 0.0) for s in p.stems) / p.weight
+            phrase = self.COVERED * covered + (1 - self.COVERED) * explained_by(p.stems)
+            phrase = (1 - self.FUZZY) * phrase + self.FUZZY * fuzz.token_sort_ratio(query_joined, p.joined) / 100.0
             current = best.get(p.target)
-            if current is None or score > current[0]:
-                best[p.target] = (score, pid)
+            if current is None or phrase > current[0]:
+                best[p.target] = (phrase, pid)
+        # The best phrasing says how well one way of asking fits; the target's whole vocabulary says
+        # how much of a long, scenario-style question the target accounts for.
+        for t, (phrase, pid) in list(best.items()):
+            best[t] = ((1 - self.DOC) * phrase + self.DOC * explained_by(self.doc_stems[t]), pid)
 
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.targets[kv[0]].key))[:limit]
-        return [Match(self.targets[t], round(score, 4), self.phrasings[pid].text) for t, (score, pid) in ranked]
+        return [
+            Match(self.targets[t], round(score, 4), self.phrasings[pid].text, round(matched_weight(self.doc_stems[t]), 3))
+            for t, (score, pid) in ranked
+        ]
 
     def similarity(self, a: str, b: str) -> float:
         """0..1 similarity of two short texts after analysis (for choosing among offered options)."""

@@ -26,6 +26,10 @@ _T = {
         "I can't find a reliable answer to that, and I won't guess. I answer questions about rules and agencies for innovation in health and social care – "
         "for example medical devices, procurement, patient data and data protection. Try rephrasing, or choose below.",
     ),
+    "out_of_scope_menu": (
+        "Det ligger utanför det jag kan svara på: regler och myndigheter för innovation i vård, omsorg och tandvård.",
+        "That is outside what I answer: rules and agencies for innovation in health care, social care and dental care.",
+    ),
     "clarify": ("Jag är inte säker på vad du menar. Menade du något av detta?", "I'm not sure what you mean. Did you mean one of these?"),
     "none_of_these": ("Inget av dessa", "None of these"),
     "menu": ("Meny", "Menu"),

@@ -220,6 +220,19 @@ class Rule(Strict):
     conclude: Conclusion
 
 
+class OutOfScope(Strict):
+    """Something users ask that Regellotsen does not answer, and where to go instead.
+
+    Matching these keeps near-domain questions ("vilken dos alvedon", "min lön")
+    from being forced onto the closest regulation topic.
+    """
+
+    id: Id
+    title: Text
+    phrasings: Phrasings
+    answer: Text = Field(description="Where to turn instead.")
+
+
 class GlossaryEntry(Strict):
     id: Id
     term: Text
@@ -247,4 +260,5 @@ class KnowledgeFile(Strict):
     rules: list[Rule] = []
     glossary: list[GlossaryEntry] = []
     synonyms: list[Synonym] = []
+    out_of_scope: list[OutOfScope] = []
     menu: list[Id] = Field([], description="Flow or topic ids offered in the main menu, in order.")

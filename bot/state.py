@@ -5,12 +5,22 @@ per-conversation lock, readiness, and an event log for unanswered
 questions. Stores: in-memory (tests, `ask`), SQLite (the embedded default:
 state survives a restart) and Redis (`bot.redis_store`, shared by several bot
 processes).
+
+Configuration (environment): `REGELLOTS_STATE` picks the store (see
+`open_store`); `REGELLOTS_TTL_DAYS` sets how long an idle conversation is
+kept (default 30; fractions allowed); `REGELLOTS_REDIS_PREFIX` the Redis key
+prefix (default "regellots:", so several bots can share one Redis).
+Every store keeps at most `MAX_EVENTS` events (the newest).
+
+SQLite is for one bot process: its conversation lock is in-process only. Run
+several processes against Redis, whose lock holds across processes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import time
 from collections import OrderedDict
@@ -21,6 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 DEFAULT_TTL = 30 * 24 * 3600  # idle conversations expire after 30 days
+MAX_EVENTS = 10_000  # newest events kept per store, so the log stays bounded
 
 
 @dataclass
@@ -37,6 +48,7 @@ class FlowState:
 class ConversationState:
     lang: str = "sv"
     lang_chosen: bool = False
+    lang_guessed: bool = False
     started: bool = False
     flow: FlowState | None = None
     #: The options last offered, as [label, value], so "2" or a typed label can pick one.
@@ -67,6 +79,26 @@ class StoreUnavailable(RuntimeError):
     """The state store cannot be reached; the engine answers with a clear error."""
 
 
+def event_json(event: dict[str, Any]) -> str:
+    """An event as JSON for a store. ASCII escapes, because the recorded text is the user's and may
+    hold lone surrogates that no UTF-8 encoder (SQLite, Redis) accepts; json.loads restores them."""
+    return json.dumps(event, separators=(",", ":"))
+
+
+def ttl_from_env(default: float = DEFAULT_TTL) -> float:
+    """Seconds an idle conversation is kept: $REGELLOTS_TTL_DAYS (days, > 0) or the default."""
+    raw = os.environ.get("REGELLOTS_TTL_DAYS", "").strip()
+    if not raw:
+        return default
+    try:
+        days = float(raw)
+    except ValueError:
+        days = -1.0
+    if not 0 < days < 100_000:  # also refuses nan and inf
+        raise ValueError(f"REGELLOTS_TTL_DAYS must be a positive number of days, not {raw!r}")
+    return days * 24 * 3600
+
+
 class StateStore(Protocol):
     async def load(self, conversation_id: str) -> str | None: ...
 
@@ -90,12 +122,20 @@ class _LocalLocks:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @asynccontextmanager
-    async def lock(self, conversation_id: str) -> AsyncIterator[None]:
+    async def lock(self, conversation_id: str, timeout: float | None = None) -> AsyncIterator[None]:
+        """Hold the conversation's lock; with a timeout, raise StoreUnavailable rather than wait longer."""
         lock, users = self._locks.get(conversation_id, (asyncio.Lock(), 0))
         self._locks[conversation_id] = (lock, users + 1)
         try:
-            async with lock:
+            try:
+                async with asyncio.timeout(timeout):
+                    await lock.acquire()
+            except TimeoutError:
+                raise StoreUnavailable(f"conversation still busy after {timeout:g} s") from None
+            try:
                 yield
+            finally:
+                lock.release()
         finally:
             lock, users = self._locks[conversation_id]
             if users <= 1:
@@ -121,9 +161,14 @@ class MemoryStore(_LocalLocks):
         return item[1]
 
     async def save(self, conversation_id: str, state: str) -> None:
-        self._data[conversation_id] = (time.time(), state)
+        now = time.time()
+        self._data[conversation_id] = (now, state)
         self._data.move_to_end(conversation_id)
-        while len(self._data) > self.max:
+        # Oldest first (saves move to the end): drop what has expired, then what exceeds the cap.
+        while self._data:
+            _, (updated, _) = next(iter(self._data.items()))
+            if updated >= now - self.ttl and len(self._data) <= self.max:
+                break
             self._data.popitem(last=False)
 
     async def ready(self) -> bool:
@@ -131,7 +176,7 @@ class MemoryStore(_LocalLocks):
 
     async def record(self, event: dict[str, Any]) -> None:
         self._events.append(event)
-        del self._events[: max(0, len(self._events) - 10_000)]
+        del self._events[: max(0, len(self._events) - MAX_EVENTS)]
 
     async def events(self, since: float = 0.0) -> list[dict[str, Any]]:
         return [e for e in self._events if e.get("time", 0) >= since]
@@ -187,7 +232,9 @@ class SQLiteStore(_LocalLocks):
             return False
 
     async def record(self, event: dict[str, Any]) -> None:
-        self._db.execute("INSERT INTO events (time, event) VALUES (?, ?)", (event.get("time", time.time()), json.dumps(event, ensure_ascii=False)))
+        cur = self._db.execute("INSERT INTO events (time, event) VALUES (?, ?)", (event.get("time", time.time()), event_json(event)))
+        # Keep the newest MAX_EVENTS (rowids grow with each insert).
+        self._db.execute("DELETE FROM events WHERE rowid <= ?", ((cur.lastrowid or 0) - MAX_EVENTS,))
 
     async def events(self, since: float = 0.0) -> list[dict[str, Any]]:
         rows = self._db.execute("SELECT event FROM events WHERE time >= ? ORDER BY time", (since,)).fetchall()
@@ -198,14 +245,15 @@ class SQLiteStore(_LocalLocks):
 
 
 def default_state_path() -> Path:
-    import os
-
     base = os.environ.get("REGELLOTS_DATA") or os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "regellotsen" / "state.sqlite3"
 
 
-def open_store(spec: str | None, ttl: float = DEFAULT_TTL) -> StateStore:
-    """A store from a spec: 'memory', a file path, 'sqlite:///path' or 'redis://…' (default: SQLite file)."""
+def open_store(spec: str | None, ttl: float | None = None) -> StateStore:
+    """A store from a spec: 'memory', a file path, 'sqlite:///path' or 'redis://…' (default: SQLite file).
+
+    Without a ttl, idle conversations are kept $REGELLOTS_TTL_DAYS days (default 30)."""
+    ttl = ttl if ttl is not None else ttl_from_env()
     if not spec:
         return SQLiteStore(default_state_path(), ttl)
     if spec == "memory":

@@ -42,7 +42,7 @@ def _duplicates(k: Knowledge) -> list[Problem]:
     out = [Problem(f, line, f"duplicate {section[:-1] if section != 'glossary' else 'glossary'} id '{i}'") for section, i, f, line in getattr(k, "_duplicates", [])]
     # Topics, flows and glossary terms share one namespace: `related` and `menu` name them by id alone.
     seen: dict[str, str] = {}
-    for section in ("flows", "topics", "glossary"):
+    for section in ("flows", "topics", "glossary", "out_of_scope"):
         table: dict[str, Any] = getattr(k, section)
         for entry_id in table:
             if entry_id in seen:
@@ -173,7 +173,7 @@ def _key(value: Any) -> Any:
 def phrasing_collisions(k: Knowledge) -> list[Problem]:
     """Warnings for near-identical phrasings in two different topics or flows."""
     owners: list[tuple[str, str, str]] = []  # (kind, id, phrasing)
-    for section in ("topics", "flows"):
+    for section in ("topics", "flows", "out_of_scope"):
         for entry_id, entry in getattr(k, section).items():
             for _, p in entry.phrasings.all():
                 owners.append((section, entry_id, p))

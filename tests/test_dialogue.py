@@ -170,10 +170,10 @@ async def test_why_explains_a_topic_match(chat: Chat) -> None:
 
 
 async def test_clarifies_near_ties() -> None:
-    from bot.dialogue import Dialogue
+    from bot.dialogue import CLARIFY_MARGIN, Dialogue
     from bot.matching import Match, Target
 
-    tie = [Match(Target("topic", "a"), 0.8, "x"), Match(Target("topic", "b"), 0.78, "y")]
+    tie = [Match(Target("topic", "a"), 0.8, "x"), Match(Target("topic", "b"), 0.8 - CLARIFY_MARGIN / 2, "y")]
     assert Dialogue.decide(tie).candidates == tie
     topic_and_flow = [Match(Target("flow", "f"), 0.9, "x"), Match(Target("topic", "b"), 0.9, "y")]
     decision = Dialogue.decide(topic_and_flow)

@@ -1,0 +1,83 @@
+"""`regellots teams` (run the Teams bot) and `regellots teams-manifest` (build the app package)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from bot.cli import command
+
+DEFAULT_PORT = 3978
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "teams",
+        help="run the Microsoft Teams bot (POST /api/messages)",
+        description="Credentials come from MicrosoftAppId, MicrosoftAppPassword, MicrosoftAppType and MicrosoftAppTenantId; "
+        "without MicrosoftAppId the bot runs unauthenticated, for local testing. State: $REGELLOTS_STATE.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 in a container)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--knowledge", type=Path, default=None, help="knowledge directory (default: $REGELLOTS_KNOWLEDGE or the shipped one)")
+
+    from adapters.teams_manifest import PackageOptions
+
+    d = PackageOptions(app_id="")
+    p = sub.add_parser("teams-manifest", help="build the Teams app package (manifest.json, en-US.json, icons) as a zip")
+    p.add_argument("--app-id", required=True, help="the bot's Microsoft App ID (a GUID)")
+    p.add_argument("--out", type=Path, required=True, help="the zip file to write")
+    p.add_argument("--version", dest="app_version", default=d.version, help=f"app version, semver (default {d.version})")
+    p.add_argument("--name", dest="short_name", default=d.short_name, help=f"short app name (default {d.short_name})")
+    p.add_argument("--developer-name", default=d.developer_name, help=f"publisher name (default {d.developer_name})")
+    p.add_argument("--website-url", default=d.website_url, help="publisher's https:// website")
+    p.add_argument("--privacy-url", default=d.privacy_url, help="https:// privacy statement")
+    p.add_argument("--terms-url", default=d.terms_url, help="https:// terms of use")
+    p.add_argument("--accent-color", default=d.accent_color, help=f"icon background colour (default {d.accent_color})")
+
+
+@command("teams")
+def cmd_teams(args: argparse.Namespace) -> int:
+    from adapters.teams import TeamsSettings, run
+    from bot.engine import load_engine
+    from bot.state import open_store
+
+    settings = TeamsSettings.from_env()
+    try:
+        settings.check()
+    except ValueError as exc:
+        print(f"regellots teams: {exc}", file=sys.stderr)
+        return 2
+    engine = load_engine(args.knowledge, open_store(os.environ.get("REGELLOTS_STATE")), channel="teams")
+    run(engine, settings, host=args.host, port=args.port)
+    return 0
+
+
+@command("teams-manifest")
+def cmd_teams_manifest(args: argparse.Namespace) -> int:
+    from adapters.teams_manifest import PackageOptions, build_package
+
+    options = PackageOptions(
+        app_id=args.app_id.strip(),
+        version=args.app_version,
+        short_name=args.short_name,
+        developer_name=args.developer_name,
+        website_url=args.website_url,
+        privacy_url=args.privacy_url,
+        terms_url=args.terms_url,
+        accent_color=args.accent_color,
+    )
+    problems = options.problems()
+    if problems:
+        for problem in problems:
+            print(f"regellots teams-manifest: {problem}", file=sys.stderr)
+        return 2
+    data = build_package(options)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(data)
+    print(f"wrote {args.out} ({len(data)} bytes): manifest {options.version} for app {options.app_id.lower()}")
+    if options.placeholders:
+        print("note: the developer URLs are placeholders; pass --website-url, --privacy-url and --terms-url before publishing", file=sys.stderr)
+    return 0

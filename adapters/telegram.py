@@ -1,0 +1,544 @@
+"""Telegram adapter: a thin translation between Telegram updates and the engine.
+
+Text → `Incoming(text=…)`, a button press → `Incoming(choice=…)`; every `Reply`
+becomes HTML messages (escaped, split under Telegram's 4,096-character limit)
+with its options as an inline keyboard on the last part.
+
+Conversation ids: `tg:<chat>` in private chats; `tg:<chat>:<user>` in groups,
+so two people in one group never share (or steer) one flow. Buttons in groups
+carry their owner's user id, and a press by anyone else changes nothing.
+
+callback_data is limited to 64 bytes: an option value that fits is sent as
+is (`=value`, survives a restart); a longer one becomes `#<sha1 prefix>`,
+remembered in a bounded in-memory LRU. A token unknown after a restart is
+answered with a short "button expired" and the menu.
+
+Never logged: message text. Logged: update ids, chat types, reply kinds,
+message counts and lengths, error types.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import html
+import logging
+import re
+import traceback
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    Chat,
+    ChatMember,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+    User,
+)
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import hotreload
+from bot.dialogue import Incoming
+from bot.engine import Engine
+from bot.language import from_locale
+from bot.replies import Option, Reply, Response
+
+log = logging.getLogger("regellotsen.telegram")
+
+T = TypeVar("T")
+
+MESSAGE_LIMIT = 4096  # Telegram's limit, in UTF-16 code units
+CALLBACK_LIMIT = 64  # bytes of callback_data
+SHORT_LABEL = 16  # two buttons this short share a row
+NETWORK_ATTEMPTS = 3
+NETWORK_BACKOFF = 0.5  # seconds; doubled per attempt
+RATE_LIMIT_RETRIES = 2  # AIORateLimiter sleeps `retry_after` and retries this often
+#: Only what the adapter handles; edited messages and channel posts are not even requested.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+
+# The adapter's own words (everything else comes from the engine).
+ONLY_TEXT = "Jag förstår bara text – skriv din fråga. / I only understand text – please type your question."
+_TEXTS: dict[str, tuple[str, str]] = {
+    "expired": ("Den knappen har gått ut. Här är menyn:", "That button has expired. Here is the menu:"),
+    "not_yours": (
+        "De här knapparna hör till någon annans fråga – skriv till mig för att ställa din egen.",
+        "These buttons belong to someone else's question – write to me to ask your own.",
+    ),
+}
+COMMANDS: dict[str, list[tuple[str, str]]] = {
+    "sv": [
+        ("start", "Börja – visa menyn"),
+        ("help", "Hjälp och exempel"),
+        ("restart", "Börja om från början"),
+        ("back", "Ändra ditt förra svar"),
+        ("why", "Varför? Förklara frågan eller slutsatsen"),
+        ("sources", "Källorna för senaste svaret"),
+        ("lang", "Byt språk (svenska/English)"),
+    ],
+    "en": [
+        ("start", "Start – show the menu"),
+        ("help", "Help and examples"),
+        ("restart", "Start over"),
+        ("back", "Change your previous answer"),
+        ("why", "Why? Explain the question or the conclusion"),
+        ("sources", "Sources of the last answer"),
+        ("lang", "Switch language (svenska/English)"),
+    ],
+}
+
+
+def text_for(key: str, lang: str) -> str:
+    sv, en = _TEXTS[key]
+    return en if lang == "en" else sv
+
+
+def file_url_for(base_url: str) -> str:
+    """The file URL that goes with a Bot API URL: '…/bot' → '…/file/bot' (Telegram's and telegram-bot-api's layout)."""
+    if base_url.endswith("/bot"):
+        return base_url[: -len("bot")] + "file/bot"
+    return base_url.rstrip("/") + "/file/bot"
+
+
+# -- rendering ------------------------------------------------------------
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _cut(text: str, limit: int, separators: Sequence[str] = ("\n", " ")) -> list[str]:
+    """Cut plain text into pieces whose escaped form fits `limit`: at line breaks, then spaces, then anywhere."""
+    if utf16_len(escape(text)) <= limit:
+        return [text]
+    if not separators:
+        pieces, current, size = [], "", 0
+        for ch in text:
+            width = utf16_len(escape(ch))
+            if size + width > limit:
+                pieces.append(current)
+                current, size = "", 0
+            current, size = current + ch, size + width
+        return pieces + [current]
+    sep, finer = separators[0], separators[1:]
+    pieces, current = [], None
+    for unit in text.split(sep):
+        candidate = unit if current is None else current + sep + unit
+        if utf16_len(escape(candidate)) <= limit:
+            current = candidate
+            continue
+        if current is not None:
+            pieces.append(current)
+        sub = _cut(unit, limit, finer)
+        pieces += sub[:-1]
+        current = sub[-1]
+    if current is not None:
+        pieces.append(current)
+    return pieces
+
+
+def _pack(blocks: list[tuple[str, str]], limit: int) -> list[str]:
+    """Join (separator, html) blocks into as few messages as fit; blocks are never split here."""
+    parts: list[str] = []
+    current = ""
+    for sep, block in blocks:
+        if not current:
+            current = block
+        elif utf16_len(current) + utf16_len(sep) + utf16_len(block) <= limit:
+            current += sep + block
+        else:
+            parts.append(current)
+            current = block
+    if current:
+        parts.append(current)
+    return parts
+
+
+def render(reply: Reply, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """One reply as HTML messages: bold title, escaped paragraphs (bullets kept), citations as links."""
+    blocks: list[tuple[str, str]] = []
+    if reply.title:
+        blocks += [("\n", f"<b>{escape(piece)}</b>") for piece in _cut(reply.title.strip(), limit - len("<b></b>")) if piece.strip()]
+    for i, paragraph in enumerate(re.split(r"\n[ \t]*\n", reply.text.strip("\n"))):
+        sep = "\n" if i == 0 and blocks else "\n\n"
+        for piece in _cut(paragraph, limit):
+            if piece.strip():
+                blocks.append((sep, escape(piece.strip("\n"))))
+                sep = "\n\n"
+    sep = "\n\n"
+    for cite in reply.citations:
+        if cite.url in reply.text:
+            continue  # already written out (e.g. the /sources list)
+        link = f'🔗 <a href="{html.escape(cite.url, quote=True)}">{escape(cite.title)}</a>'
+        if utf16_len(link) > limit:
+            link = escape(cite.title[: limit // 2])
+        blocks.append((sep, link))
+        sep = "\n"
+    return _pack(blocks, limit) or ["…"]
+
+
+class CallbackTokens:
+    """Option values ↔ callback_data of at most 64 bytes, with the owner's user id in groups."""
+
+    _DATA = re.compile(r"(?:(\d+)@)?([=#])(.*)", re.S)
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._values: OrderedDict[str, str] = OrderedDict()
+
+    def encode(self, value: str, owner: int | None = None) -> str:
+        prefix = f"{owner}@" if owner is not None else ""
+        direct = f"{prefix}={value}"
+        if len(direct.encode()) <= CALLBACK_LIMIT:
+            return direct
+        token = hashlib.sha1(value.encode()).hexdigest()[:16]
+        self._values[token] = value
+        self._values.move_to_end(token)
+        while len(self._values) > self.size:
+            self._values.popitem(last=False)
+        return f"{prefix}#{token}"
+
+    def decode(self, data: str) -> tuple[int | None, str | None]:
+        """(owner, value); value None when the token is unknown (expired, or from before a restart)."""
+        m = self._DATA.fullmatch(data)
+        if m is None:
+            return None, None
+        owner = int(m.group(1)) if m.group(1) else None
+        if m.group(2) == "=":
+            return owner, m.group(3)
+        return owner, self._values.get(m.group(3))
+
+
+def keyboard(options: Sequence[Option], encode: Callable[[str], str]) -> InlineKeyboardMarkup | None:
+    """One button per row; two short ones (e.g. Ja / Nej) share a row."""
+    if not options:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    i = 0
+    while i < len(options):
+        pair = options[i : i + 2]
+        if len(pair) == 2 and all(len(o.label) <= SHORT_LABEL for o in pair):
+            rows.append([InlineKeyboardButton(o.label, callback_data=encode(o.value)) for o in pair])
+            i += 2
+        else:
+            rows.append([InlineKeyboardButton(options[i].label, callback_data=encode(options[i].value))])
+            i += 1
+    return InlineKeyboardMarkup(rows)
+
+
+# -- conversations --------------------------------------------------------
+
+
+def is_private(chat: Chat) -> bool:
+    return chat.type == Chat.PRIVATE
+
+
+def conversation_id(chat: Chat, user: User | None) -> str:
+    if is_private(chat) or user is None:
+        return f"tg:{chat.id}"
+    return f"tg:{chat.id}:{user.id}"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and for whom replies go."""
+
+    chat_id: int
+    thread_id: int | None = None
+    reply_to: int | None = None  # groups: answer as a reply to the user's message
+    owner: int | None = None  # groups: the user whose buttons these are
+    user: str | None = None
+
+
+class _Serial:
+    """Per-conversation locks so the replies to two quick messages go out in order."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+def addressed_text(message: Message, bot_id: int, username: str) -> str | None:
+    """The text meant for the bot, or None. Private: everything. Groups: commands, @mentions, replies to the bot."""
+    text = message.text or ""
+    if is_private(message.chat):
+        return text
+    if text.startswith("/"):
+        command, space, rest = text.partition(" ")
+        name, _, to = command.partition("@")
+        if to and to.lower() != username.lower():
+            return None  # a command for another bot
+        return name + space + rest
+    mentioned = False
+    for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
+        if (entity.type == MessageEntity.MENTION and value.lower() == f"@{username.lower()}") or (entity.user and entity.user.id == bot_id):
+            mentioned = True
+            text = text.replace(value, " ", 1)
+    reply = message.reply_to_message
+    if not mentioned and not (reply and reply.from_user and reply.from_user.id == bot_id):
+        return None
+    return " ".join(text.split()).strip(" ,:;")
+
+
+# -- the adapter ----------------------------------------------------------
+
+
+class TelegramAdapter:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.tokens = CallbackTokens()
+        self._serial = _Serial()
+
+    def install(self, app: Application) -> None:
+        app.bot_data["adapter"] = self
+        app.add_handler(CallbackQueryHandler(self.on_callback))
+        app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self.on_text))
+        app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, self.on_other))
+        app.add_handler(ChatMemberHandler(self.on_added, ChatMemberHandler.MY_CHAT_MEMBER))
+        app.add_error_handler(self.on_error)
+
+    # -- updates
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        assert message is not None
+        text = addressed_text(message, context.bot.id, context.bot.username)
+        if text is None:
+            return
+        user = message.from_user
+        group = not is_private(message.chat)
+        target = Target(
+            message.chat.id,
+            message.message_thread_id if message.is_topic_message else None,
+            reply_to=message.message_id if group else None,
+            owner=user.id if group and user else None,
+            user=str(user.id) if user else None,
+        )
+        incoming = Incoming(text=text, locale=user.language_code if user else None)
+        await self.respond(context, update, conversation_id(message.chat, user), incoming, target)
+
+    async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        message, user = query.message, query.from_user
+        owner, value = self.tokens.decode(query.data or "")
+        if message is None:
+            await self._answer(query)  # an inline-mode message: not ours to continue
+            return
+        if owner is not None and owner != user.id:
+            await self._answer(query, text_for("not_yours", from_locale(user.language_code) or "sv"))
+            return
+        await self._answer(query)
+        await self._remove_keyboard(context, message.chat.id, message.message_id)
+        group = not is_private(message.chat)
+        thread = getattr(message, "message_thread_id", None) if getattr(message, "is_topic_message", False) else None
+        target = Target(message.chat.id, thread, owner=user.id if group else None, user=str(user.id))
+        cid = conversation_id(message.chat, user)
+        if value is None:  # an unknown token: say so (in the conversation's language) and show the menu
+            menu = Incoming(choice="cmd:menu", locale=user.language_code)
+            await self.respond(context, update, cid, menu, target, prefix=lambda lang: [Reply(text_for("expired", lang))])
+            return
+        await self.respond(context, update, cid, Incoming(choice=value, locale=user.language_code), target)
+
+    async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Photos, stickers, voice, documents … in a private chat: say that only text is understood."""
+        message = update.message
+        assert message is not None
+        await self._retry(lambda: context.bot.send_message(message.chat.id, ONLY_TEXT), "sendMessage")
+        log.info("update %s: %s chat, non-text message → only-text notice", update.update_id, message.chat.type)
+
+    async def on_added(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Added to a group: greet whoever added the bot, with the menu."""
+        change = update.my_chat_member
+        assert change is not None
+        joined = change.new_chat_member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR)
+        was_out = change.old_chat_member.status in (ChatMember.LEFT, ChatMember.BANNED)
+        if is_private(change.chat) or not (joined and was_out):
+            return
+        user = change.from_user
+        target = Target(change.chat.id, owner=user.id, user=str(user.id))
+        await self.respond(context, update, conversation_id(change.chat, user), Incoming(choice="cmd:menu", locale=user.language_code), target)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the error type, the update id and the code location – never the message text."""
+        error = context.error
+        update_id = update.update_id if isinstance(update, Update) else None
+        where = "".join(traceback.format_tb(error.__traceback__)) if error is not None else ""
+        log.error("update %s failed: %s\n%s", update_id, type(error).__name__, where.rstrip())
+
+    # -- replying
+
+    async def respond(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        update: Update,
+        cid: str,
+        incoming: Incoming,
+        target: Target,
+        prefix: Callable[[str], list[Reply]] | None = None,
+    ) -> None:
+        async with self._serial.lock(cid):
+            await self._typing(context, target)
+            response = await self.engine.handle(cid, incoming, user=target.user)
+            if prefix is not None:
+                response.replies[:0] = prefix(response.lang)
+            sent = await self.send(context, target, response)
+        log.info("update %s: %s → %s, %d message(s)", update.update_id, "choice" if incoming.choice else "text", response.kind, sent)
+
+    async def send(self, context: ContextTypes.DEFAULT_TYPE, target: Target, response: Response) -> int:
+        """Each reply as one or more HTML messages; its keyboard on the last part. Returns the number sent."""
+        bot, sent = context.bot, 0
+
+        def encode(value: str) -> str:
+            return self.tokens.encode(value, target.owner)
+
+        for reply in response.replies:
+            parts = render(reply)
+            markup = keyboard(reply.options, encode)
+            for i, part in enumerate(parts):
+                kwargs: dict[str, Any] = {
+                    "parse_mode": ParseMode.HTML,
+                    "link_preview_options": LinkPreviewOptions(is_disabled=True),
+                    "message_thread_id": target.thread_id,
+                    "reply_markup": markup if i == len(parts) - 1 else None,
+                }
+                if sent == 0 and target.reply_to is not None:
+                    kwargs["reply_parameters"] = ReplyParameters(target.reply_to, allow_sending_without_reply=True)
+                await self._retry(_bind(bot.send_message, target.chat_id, part, **kwargs), "sendMessage")
+                sent += 1
+        return sent
+
+    async def _typing(self, context: ContextTypes.DEFAULT_TYPE, target: Target) -> None:
+        with contextlib.suppress(TelegramError):  # cosmetic: never let it stop the answer
+            await context.bot.send_chat_action(target.chat_id, ChatAction.TYPING, message_thread_id=target.thread_id)
+
+    async def _answer(self, query: CallbackQuery, text: str | None = None) -> None:
+        try:
+            await self._retry(lambda: query.answer(text), "answerCallbackQuery")
+        except TelegramError as exc:  # e.g. the query is too old: the press is still handled
+            log.info("answerCallbackQuery failed: %s", type(exc).__name__)
+
+    async def _remove_keyboard(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int) -> None:
+        """Remove the pressed message's buttons so they cannot be pressed again into another state."""
+        # An empty inline keyboard; PTB would serialise InlineKeyboardMarkup([]) as "{}", so spell it out.
+        empty = {"reply_markup": {"inline_keyboard": []}}
+        try:
+            await self._retry(_bind(context.bot.edit_message_reply_markup, chat_id=chat_id, message_id=message_id, api_kwargs=empty), "editMessageReplyMarkup")
+        except TelegramError as exc:  # already removed, message too old, …: the engine also rejects stale presses
+            log.info("could not remove a keyboard: %s", type(exc).__name__)
+
+    async def _retry(self, call: Callable[[], Awaitable[T]], what: str) -> T:
+        """Retry network trouble a bounded number of times with backoff. (RetryAfter: AIORateLimiter waits and retries.)"""
+        for attempt in range(NETWORK_ATTEMPTS):
+            try:
+                return await call()
+            except BadRequest:
+                raise  # a NetworkError subclass, but retrying cannot fix it
+            except NetworkError as exc:  # includes TimedOut; a timed-out send may arrive twice – better than never
+                if attempt == NETWORK_ATTEMPTS - 1:
+                    raise
+                delay = NETWORK_BACKOFF * 2**attempt
+                log.warning("%s: %s, retry %d in %.1fs", what, type(exc).__name__, attempt + 1, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def set_commands(self, app: Application) -> None:
+        """The command menu in Swedish ("sv") and English (default and "en")."""
+        for language_code, lang in ((None, "en"), ("en", "en"), ("sv", "sv")):
+            commands = [BotCommand(name, description) for name, description in COMMANDS[lang]]
+            try:
+                await self._retry(_bind(app.bot.set_my_commands, commands, language_code=language_code), "setMyCommands")
+            except TelegramError as exc:
+                log.warning("setMyCommands (%s) failed: %s", language_code or "default", type(exc).__name__)
+
+
+def _bind(fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> Callable[[], Awaitable[T]]:
+    return lambda: fn(*args, **kwargs)
+
+
+# -- the application ------------------------------------------------------
+
+
+async def _post_init(app: Application) -> None:
+    adapter: TelegramAdapter = app.bot_data["adapter"]
+    app.bot_data["reload_task"] = hotreload.start_reloading(adapter.engine)
+    await adapter.set_commands(app)
+    log.info("telegram bot @%s ready; knowledge: %s", app.bot.username, adapter.engine.knowledge.summary())
+
+
+async def _post_shutdown(app: Application) -> None:
+    task = app.bot_data.pop("reload_task", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    adapter: TelegramAdapter = app.bot_data["adapter"]
+    with contextlib.suppress(Exception):
+        await adapter.engine.store.close()
+
+
+def build_application(engine: Engine, token: str, *, base_url: str | None = None) -> Application:
+    """The PTB Application with the adapter's handlers, rate limiting, command setup and hot reload."""
+    builder = (
+        Application.builder()
+        .token(token)
+        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .concurrent_updates(64)  # ordering within a conversation: TelegramAdapter._serial
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if base_url:
+        builder = builder.base_url(base_url).base_file_url(file_url_for(base_url))
+    app = builder.build()
+    TelegramAdapter(engine).install(app)
+    return app
+
+
+def webhook_options(webhook_url: str, host: str, port: int, secret: str) -> dict[str, Any]:
+    """Arguments for `Application.run_webhook` / `Updater.start_webhook`: listen on host:port at the URL's path."""
+    from urllib.parse import urlsplit
+
+    return {
+        "listen": host,
+        "port": port,
+        "url_path": urlsplit(webhook_url).path.lstrip("/"),
+        "webhook_url": webhook_url,
+        "secret_token": secret,
+        "allowed_updates": ALLOWED_UPDATES,
+    }

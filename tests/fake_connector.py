@@ -1,0 +1,91 @@
+"""A stub Bot Connector service on 127.0.0.1 that records what a bot sends.
+
+It answers the two calls a bot makes to reply
+(POST /v3/conversations/{id}/activities and .../activities/{replyToId}) and
+records every other request as unexpected, so tests can assert on both.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Sent:
+    """One activity the bot sent."""
+
+    conversation: str
+    reply_to: str | None
+    authorization: str | None
+    activity: dict[str, Any]
+
+    @property
+    def type(self) -> str:
+        return self.activity.get("type", "")
+
+    @property
+    def text(self) -> str:
+        return self.activity.get("text") or ""
+
+    def buttons(self) -> list[dict[str, Any]]:
+        """Every button on the message: suggested actions and hero-card buttons."""
+        out = list((self.activity.get("suggestedActions") or {}).get("actions") or [])
+        for attachment in self.activity.get("attachments") or []:
+            out += (attachment.get("content") or {}).get("buttons") or []
+        return out
+
+
+@dataclass
+class FakeConnector:
+    sent: list[Sent] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    refused: int = 0
+    url: str = ""
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+    _runner: web.AppRunner | None = None
+
+    async def start(self) -> FakeConnector:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._receive)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._receive)
+        app.router.add_route("*", "/refuse/{tail:.*}", self._refuse)  # serviceUrl <url>refuse/: a connector that says no
+        app.router.add_route("*", "/{tail:.*}", self._unexpected)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}/"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.sent.append(Sent(request.match_info["conversation"], request.match_info.get("reply_to"), request.headers.get("Authorization"), body))
+        return web.json_response({"id": f"sent-{next(self._ids)}"})
+
+    async def _refuse(self, request: web.Request) -> web.Response:
+        self.refused += 1
+        return web.json_response({"error": {"code": "BotNotInConversationRoster", "message": "The bot is not part of the conversation roster."}}, status=403)
+
+    async def _unexpected(self, request: web.Request) -> web.Response:
+        self.unexpected.append(f"{request.method} {request.path}")
+        return web.json_response({"error": "not a Bot Connector call this stub knows"}, status=404)
+
+    # -- for assertions -------------------------------------------------------
+
+    def clear(self) -> None:
+        self.sent.clear()
+
+    def messages(self) -> list[Sent]:
+        return [s for s in self.sent if s.type == "message"]
+
+    def typing(self) -> list[Sent]:
+        return [s for s in self.sent if s.type == "typing"]

@@ -1,0 +1,549 @@
+"""The Teams adapter end to end: the real aiohttp server on 127.0.0.1, real Activity JSON,
+and a stub Bot Connector (tests/fake_connector.py) that records the replies."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import itertools
+import json
+import logging
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from adapters import teams
+from adapters.teams import TeamsSettings, create_app, escape_markdown, plan_turn, render, render_markdown, strip_mentions
+from adapters.teams_manifest import COMMANDS, PackageOptions, build_package, color_icon, english, manifest, outline_icon
+from bot.cli import build_parser, main
+from bot.dialogue import Incoming, command_of
+from bot.engine import Engine
+from bot.knowledge import Knowledge
+from bot.replies import Citation, Option, Reply, Response
+from bot.state import MemoryStore
+
+from .fake_connector import FakeConnector, Sent
+
+APP_ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+BOT = {"id": "28:" + APP_ID, "name": "Regellotsen"}
+MENTION = {"type": "mention", "text": "<at>Regellotsen</at>", "mentioned": {"id": BOT["id"], "name": "Regellotsen"}}
+TIMEOUT = aiohttp.ClientTimeout(total=15)
+CREDENTIAL_ENV = ("MicrosoftAppId", "MicrosoftAppPassword", "MicrosoftAppType", "MicrosoftAppTenantId")
+_ids = itertools.count(1)
+
+
+def person(n: int = 1) -> dict[str, str]:
+    return {"id": f"29:user-{n}", "name": f"Användare {n}", "aadObjectId": f"aad-object-{n}"}
+
+
+class Server:
+    """The real Teams server on a free loopback port, with a client that posts Activities to it."""
+
+    def __init__(self, engine: Engine, connector: FakeConnector) -> None:
+        self.engine, self.connector = engine, connector
+        self.url = ""
+        self.app: web.Application | None = None
+        self._runner: web.AppRunner | None = None
+        self.http: aiohttp.ClientSession | None = None
+
+    async def start(self, settings: TeamsSettings | None = None) -> Server:
+        self.app = create_app(self.engine, settings)
+        self._runner = web.AppRunner(self.app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        self.http = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self
+
+    async def stop(self) -> None:
+        if self.http is not None:
+            await self.http.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def activity(self, kind: str, *, group: str | None = None, conversation: str | None = None, sender: dict | None = None, **fields: Any) -> dict:
+        """Activity JSON as Teams sends it. group: None (personal chat), 'groupChat' or 'channel'."""
+        conv_id = conversation or ("a:personal-chat-1" if group is None else "19:group-chat-1@thread.v2")
+        body = {
+            "type": kind,
+            "id": f"incoming-{next(_ids)}",
+            "timestamp": "2025-01-01T10:00:00.000Z",
+            "channelId": "msteams",
+            "serviceUrl": self.connector.url,
+            "from": sender or person(1),
+            "recipient": BOT,
+            "conversation": {"id": conv_id, "conversationType": group or "personal", "tenantId": "tenant-1", **({"isGroup": True} if group else {})},
+            "channelData": {"tenant": {"id": "tenant-1"}},
+            "locale": "sv-SE",
+        }
+        body.update(fields)
+        return body
+
+    def message(self, text: str, *, mention: bool = False, **kw: Any) -> dict:
+        if mention:
+            return self.activity("message", text=f"<at>Regellotsen</at> {text}", entities=[MENTION, {"type": "clientInfo", "locale": "sv-SE"}], **kw)
+        return self.activity("message", text=text, **kw)
+
+    async def post(self, body: Any = None, *, data: bytes | None = None, content_type: str = "application/json", headers: dict | None = None) -> tuple[int, str]:
+        assert self.http is not None
+        payload = data if data is not None else json.dumps(body).encode()
+        async with self.http.post(self.url + "/api/messages", data=payload, headers={"Content-Type": content_type, **(headers or {})}) as r:
+            return r.status, await r.text()
+
+    async def send(self, body: dict) -> list[Sent]:
+        """Post one activity; return what the bot sent to the connector for it."""
+        self.connector.clear()
+        status, text = await self.post(body)
+        assert status == 200, (status, text)
+        return list(self.connector.sent)
+
+    async def say(self, text: str, **kw: Any) -> list[Sent]:
+        return [s for s in await self.send(self.message(text, **kw)) if s.type == "message"]
+
+    async def press(self, button: dict, **kw: Any) -> list[Sent]:
+        """What the Teams client posts when a button is pressed."""
+        if button["type"] == "messageBack":
+            body = self.activity("message", text=button.get("text"), value=json.loads(button["value"]), **kw)
+        else:
+            assert button["type"] == "imBack", button
+            body = self.activity("message", text=button["value"], **kw)
+        return [s for s in await self.send(body) if s.type == "message"]
+
+    async def get(self, path: str) -> tuple[int, Any]:
+        assert self.http is not None
+        async with self.http.get(self.url + path) as r:
+            return r.status, await r.json()
+
+
+def button(sent: list[Sent], label_start: str) -> dict:
+    found = [b for s in sent for b in s.buttons() if b["title"].startswith(label_start)]
+    assert found, f"no button {label_start!r} among {[b['title'] for s in sent for b in s.buttons()]}"
+    return found[-1]
+
+
+def text_of(sent: list[Sent]) -> str:
+    return "\n\n".join(s.text for s in sent)
+
+
+@pytest.fixture
+async def connector():
+    fake = await FakeConnector().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+async def server(kb: Knowledge, connector: FakeConnector, store: MemoryStore, monkeypatch: pytest.MonkeyPatch):
+    for name in (*CREDENTIAL_ENV, "REGELLOTS_WATCH"):
+        monkeypatch.delenv(name, raising=False)
+    srv = await Server(Engine(kb, store, channel="teams"), connector).start()
+    yield srv
+    await srv.stop()
+    assert not connector.unexpected, connector.unexpected
+
+
+# -- conversations ------------------------------------------------------------------
+
+
+async def test_welcome_with_menu_when_the_bot_is_added(server: Server) -> None:
+    sent = await server.send(server.activity("conversationUpdate", membersAdded=[person(1), BOT]))
+    assert [s.type for s in sent] == ["typing", "message"]
+    welcome = sent[1]
+    assert "Jag är Regellotsen" in welcome.text
+    values = [json.loads(b["value"])["choice"] for b in welcome.buttons()]
+    assert values == ["go:flow:device-check", "go:topic:market-dialogue", "go:topic:direct-award", "cmd:help"]
+    assert welcome.conversation == "a:personal-chat-1"
+
+
+async def test_no_welcome_when_only_people_join(server: Server) -> None:
+    assert await server.send(server.activity("conversationUpdate", membersAdded=[person(2)])) == []
+    assert await server.send(server.activity("conversationUpdate", membersRemoved=[person(2)])) == []
+
+
+async def test_free_text_is_answered_in_markdown_with_links_after_a_typing_indicator(server: Server) -> None:
+    incoming = server.message("är vår app en medicinteknisk produkt?")
+    sent = await server.send(incoming)
+    assert [s.type for s in sent] == ["typing", "message"]
+    answer = sent[1]
+    assert answer.activity["textFormat"] == "markdown"
+    assert answer.text.startswith("**Är vår app en medicinteknisk produkt?**\n\n")
+    assert "Det beror på det avsedda ändamålet." in answer.text
+    assert "- [Appar](https://www.lakemedelsverket.se/app)" in answer.text
+    # A reply threads onto the incoming activity and goes from the bot to the user.
+    assert answer.reply_to == incoming["id"]
+    assert answer.activity["from"]["id"] == BOT["id"] and answer.activity["recipient"]["id"] == person(1)["id"]
+    # One option in personal chat: a suggested action.
+    assert answer.activity["suggestedActions"]["actions"] == [{"type": "imBack", "title": "▶ Är det en medicinteknisk produkt?", "value": "▶ Är det en medicinteknisk produkt?"}]
+    # Without credentials replies carry no token.
+    assert answer.authorization is None
+
+
+async def test_knowledge_text_is_escaped(server: Server) -> None:
+    sent = await server.say("tidig marknadsdialog")
+    assert r"Ja, en marknadsdialog är tillåten om alla behandlas lika. \<Se\> Upphandlingsmyndigheten & Konkurrensverket." in sent[0].text
+
+
+async def test_group_chat_answers_only_when_mentioned_and_strips_the_mention(server: Server) -> None:
+    assert await server.send(server.message("hjälp", group="groupChat")) == []
+    sent = await server.say("hjälp", group="groupChat", mention=True)
+    # "Regellotsen hjälp" would not be the help command: the mention was removed before the engine saw it.
+    assert "Kommandon:" in sent[0].text
+    assert "Regellotsen" not in sent[0].text.split("\n")[0]
+    # Buttons in a group chat: a hero card with messageBack buttons carrying the option value.
+    assert sent[0].activity["attachments"][0]["contentType"] == "application/vnd.microsoft.card.hero"
+    assert "suggestedActions" not in sent[0].activity
+    assert {b["type"] for b in sent[0].buttons()} == {"messageBack"}
+
+
+async def test_channel_mentions_and_two_people_keep_separate_flows(server: Server) -> None:
+    thread = "19:channel-1@thread.skype;messageid=1700000000000"
+    first = await server.say("kolla om vi behöver ce-märka", group="channel", conversation=thread, mention=True)
+    assert "Har produkten ett medicinskt syfte?" in text_of(first)
+    # Another person in the same thread is not inside the first person's flow.
+    other = await server.say("tillbaka", group="channel", conversation=thread, mention=True, sender=person(2))
+    assert "Det finns inget tidigare svar att gå tillbaka till." in text_of(other)
+    assert "Har produkten" not in text_of(other)
+    # The first person is still mid-flow and can answer by pressing a button (no mention needed).
+    answered = await server.press(button(first, "Ja"), group="channel", conversation=thread)
+    assert "Är det programvara?" in text_of(answered)
+    assert all(s.conversation == thread for s in server.connector.sent)
+
+
+async def test_whole_device_check_flow_by_buttons_in_a_group_chat(server: Server) -> None:
+    welcome = [s for s in await server.send(server.activity("conversationUpdate", group="groupChat", membersAdded=[BOT])) if s.type == "message"]
+    step = await server.press(button(welcome, "▶ Är det en medicinteknisk produkt?"), group="groupChat")
+    assert "**Är det en medicinteknisk produkt? – Fråga 1**" in text_of(step)
+    assert "Har produkten ett medicinskt syfte?" in text_of(step)
+    step = await server.press(button(step, "Ja"), group="groupChat")
+    assert "Är det programvara?" in text_of(step)
+    assert [b["title"] for b in step[-1].buttons()] == ["Programvara", "Fysisk produkt", "⬅ Tillbaka"]
+    step = await server.press(button(step, "Programvara"), group="groupChat")
+    assert "Vad kostar utvecklingen ungefär?" in text_of(step)
+    conclusion = await server.say("2 miljoner kronor", group="groupChat", mention=True)
+    text = text_of(conclusion)
+    assert "Produkten är troligen en medicinteknisk produkt." in text
+    assert "Regel 11 gäller för programvaran." in text
+    assert "Sök finansiering tidigt." in text
+    state = json.loads(await server.engine.store.load("msteams:19:group-chat-1@thread.v2|aad-object-1") or "{}")
+    assert state["flow"]["done"] is True and state["flow"]["facts"] == {"medical_purpose": True, "kind": "software", "cost_sek": 2_000_000}
+
+
+async def test_personal_chat_flow_by_suggested_actions(server: Server) -> None:
+    start = await server.say("kolla om vi behöver ce-märka")
+    assert start[-1].activity["suggestedActions"]["actions"][0]["type"] == "imBack"
+    step = await server.press(button(start, "Ja"))
+    assert "Är det programvara?" in text_of(step)
+    step = await server.press(button(step, "⬅ Tillbaka"))
+    assert "Vi går tillbaka ett steg." in text_of(step)
+    step = await server.press(button(step, "Nej"))
+    assert "Produkten är troligen inte en medicinteknisk produkt." in text_of(step)
+
+
+async def test_a_menu_of_more_than_three_choices_is_a_hero_card_in_personal_chat(server: Server) -> None:
+    sent = await server.say("meny")
+    assert "suggestedActions" not in sent[0].activity
+    assert len(sent[0].buttons()) == 4
+    opened = await server.press(button(sent, "Direktupphandlingsgränsen"))
+    assert "**Direktupphandlingsgränsen**" in opened[0].text
+
+
+async def test_locale_en_us_gives_english(server: Server) -> None:
+    sent = await server.send(server.activity("conversationUpdate", membersAdded=[BOT], locale="en-US"))
+    assert "Hi! I'm Regellotsen" in sent[-1].text
+    answer = await server.say("MDR app", locale="en-US", conversation="a:personal-chat-en")
+    assert answer[0].activity["locale"] == "en-US"
+    assert "**Medical Devices Regulation" in answer[0].text and "Applies to: Manufacturers." in answer[0].text
+    assert "**Sources:**" in answer[0].text
+
+
+# -- robustness -------------------------------------------------------------------------
+
+
+async def test_malformed_requests_get_4xx_and_the_next_request_works(server: Server) -> None:
+    assert (await server.post(data=b"{not json"))[0] == 400
+    status, body = await server.post(data=b"\xff\xfe garbage")
+    assert status == 400 and "Traceback" not in body
+    assert (await server.post({"text": "hej"}, content_type="text/plain"))[0] == 415
+    assert (await server.post(["a", "list"]))[0] == 400
+    missing_type = server.message("hej")
+    del missing_type["type"]
+    assert (await server.post(missing_type))[0] == 400
+    missing_conversation = server.message("hej")
+    del missing_conversation["conversation"]
+    assert (await server.post(missing_conversation))[0] == 400
+    assert (await server.post(server.message("hej", serviceUrl="ftp://example.org/")))[0] == 400
+    assert (await server.post(server.message("hej", recipient="bot")))[0] == 400
+    assert (await server.post(server.message("hej", entities="not a list")))[0] == 400
+    status, body = await server.post(server.message("hej", timestamp="not a date"))  # the SDK cannot read it
+    assert status == 400 and "Traceback" not in body
+    assert server.connector.sent == []
+    sent = await server.say("hej")
+    assert "Jag är Regellotsen" in sent[0].text
+
+
+async def test_unknown_and_unused_activity_types_are_acknowledged_silently(server: Server) -> None:
+    for kind in ("somethingNew", "messageReaction", "installationUpdate", "typing", "event", "endOfConversation"):
+        status, _ = await server.post(server.activity(kind))
+        assert status == 200, kind
+    status, body = await server.post(server.activity("invoke", name="adaptiveCard/action", value={"x": 1}))
+    assert status == 200 and json.loads(body) == {}
+    assert server.connector.sent == []
+    # A button value that is not ours is treated as text, not as a choice.
+    assert "Jag är Regellotsen" in (await server.send(server.activity("message", text="hej", value={"other": "x"})))[-1].text
+
+
+async def test_failing_connector_gives_502_not_500(server: Server) -> None:
+    status, body = await server.post(server.message("hej", serviceUrl=server.connector.url + "refuse/"))
+    assert status == 502 and json.loads(body) == {"error": "could not deliver the reply"}
+    assert server.connector.refused >= 1
+    assert (await server.say("hej"))[0].type == "message"
+
+
+async def test_without_credentials_replies_only_go_to_loopback(server: Server) -> None:
+    status, _ = await server.post(server.message("hej", serviceUrl="https://smba.trafficmanager.net/emea/"))
+    assert status == 403
+    assert len(server.engine.store) == 0
+
+
+async def test_health_and_readiness(server: Server) -> None:
+    assert await server.get("/healthz") == (200, {"status": "ok"})
+    status, body = await server.get("/readyz")
+    assert status == 200 and body["status"] == "ready" and "3 topics" not in body["knowledge"] and body["knowledge"]
+
+
+class _DownStore(MemoryStore):
+    async def ready(self) -> bool:
+        raise ConnectionError("store down")
+
+
+async def test_readyz_is_503_when_the_store_is_down(kb: Knowledge, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in CREDENTIAL_ENV:
+        monkeypatch.delenv(name, raising=False)
+    srv = await Server(Engine(kb, _DownStore()), connector).start()
+    try:
+        assert await srv.get("/readyz") == (503, {"status": "unavailable"})
+        assert (await srv.get("/healthz"))[0] == 200
+    finally:
+        await srv.stop()
+
+
+async def test_with_an_app_id_requests_without_a_valid_token_get_401(kb: Knowledge, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MicrosoftAppId", APP_ID)
+    monkeypatch.setenv("MicrosoftAppPassword", "not-a-real-secret")
+    monkeypatch.delenv("MicrosoftAppType", raising=False)
+    store = MemoryStore()
+    srv = await Server(Engine(kb, store), connector).start()  # settings from the environment
+    try:
+        for headers in ({}, {"Authorization": "Bearer not-a-jwt"}, {"Authorization": "Basic dXNlcjpwYXNz"}):
+            status, body = await srv.post(srv.message("hej"), headers=headers)
+            assert status == 401 and json.loads(body) == {"error": "unauthorized"}, headers
+        status, _ = await srv.post(srv.activity("conversationUpdate", membersAdded=[BOT]))
+        assert status == 401
+        assert connector.sent == [] and connector.unexpected == []
+        assert len(store) == 0  # no conversation was touched
+        assert (await srv.get("/healthz"))[0] == 200
+    finally:
+        await srv.stop()
+
+
+def test_credential_settings_are_checked() -> None:
+    TeamsSettings().check()
+    TeamsSettings(app_id=APP_ID, app_password="secret").check()
+    TeamsSettings(app_id=APP_ID, app_type="SingleTenant", app_password="secret", tenant_id="t").check()
+    with pytest.raises(ValueError, match="MicrosoftAppPassword"):
+        TeamsSettings(app_id=APP_ID).check()
+    with pytest.raises(ValueError, match="MicrosoftAppTenantId"):
+        TeamsSettings(app_id=APP_ID, app_type="singletenant", app_password="secret").check()
+    with pytest.raises(ValueError, match="MicrosoftAppType"):
+        TeamsSettings(app_type="Anonymous").check()
+    env = {"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "p", "MicrosoftAppType": "UserAssignedMSI", "MicrosoftAppTenantId": "t"}
+    assert TeamsSettings.from_env(env) == TeamsSettings(APP_ID, "p", "UserAssignedMSI", "t")
+
+
+async def test_message_text_is_never_logged(server: Server, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = "hemligfråga zebrakrokodil"
+    await server.say(secret)
+    await server.say(secret, group="groupChat")  # ignored: no mention
+    await server.post(server.message(secret, recipient="x"))  # rejected
+    await server.say("är vår app en medicinteknisk produkt?")
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "regellotsen.teams" in {r.name for r in caplog.records}
+    assert "zebrakrokodil" not in logged and "medicinteknisk" not in logged
+
+
+async def test_hot_reload_starts_with_the_server(kb: Knowledge, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[Engine] = []
+    real = teams.hotreload.start_reloading
+
+    def spy(engine: Engine, **kw: Any) -> asyncio.Task[None] | None:
+        started.append(engine)
+        return real(engine, **kw)
+
+    monkeypatch.setattr(teams.hotreload, "start_reloading", spy)
+    monkeypatch.delenv("REGELLOTS_WATCH", raising=False)
+    engine = Engine(kb, MemoryStore())
+    srv = await Server(engine, connector).start(TeamsSettings())
+    try:
+        assert started == [engine]
+        assert srv.app is not None
+        task = srv.app[teams.RELOAD_TASK]
+        assert isinstance(task, asyncio.Task) and not task.done()
+    finally:
+        await srv.stop()
+    assert task.cancelled()
+
+
+# -- translation units ---------------------------------------------------------------------
+
+
+def test_markdown_escaping_keeps_urls_and_blocks_formatting() -> None:
+    assert escape_markdown("a*b_c [x](y) <at>#1 ~z~ `k`") == r"a\*b\_c \[x\](y) \<at\>\#1 \~z\~ \`k\`"
+    assert escape_markdown("see https://ex.org/a_b*c.") == r"see https://ex.org/a_b*c."
+    assert escape_markdown("- not a list\n1. not numbered") == "\\- not a list\n1\\. not numbered"
+
+
+def test_reply_rendering_title_bullets_and_citations() -> None:
+    reply = Reply(
+        "Intro *viktigt*\n\n• first_item\n• second\nAfter",
+        title="Rubrik [1]",
+        citations=(Citation("Lag (2017:30)", "https://example.org/a b(1)"), Citation("Bad", "javascript:alert(1)")),
+    )
+    md = render_markdown(reply, "sv")
+    assert md == (
+        "**Rubrik \\[1\\]**\n\nIntro \\*viktigt\\*\n\n- first\\_item\n- second\n\nAfter\n\n**Källor:**\n\n"
+        "- [Lag (2017:30)](https://example.org/a%20b%281%29)\n- Bad"
+    )
+    sources = Reply("• Appar: https://x.se/app", title="Sources", citations=(Citation("Appar", "https://x.se/app"),))
+    assert render_markdown(sources, "en") == "**Sources**\n\n- [Appar](https://x.se/app)"
+
+
+def test_choices_become_suggested_actions_or_hero_cards() -> None:
+    few = Response([Reply("Q?", options=(Option("Ja", "ans:f:n:yes"), Option("Nej", "ans:f:n:no")))], "question", "sv")
+    many = Response([Reply("Menu", options=tuple(Option(f"Val {i}", f"go:topic:t{i}") for i in range(8)))], "greeting", "en")
+    personal = render(few, personal=True)[0]
+    assert [a["value"] for a in personal["suggestedActions"]["actions"]] == ["Ja", "Nej"]
+    group = render(few, personal=False)[0]
+    assert "suggestedActions" not in group
+    assert json.loads(group["attachments"][0]["content"]["buttons"][0]["value"]) == {"choice": "ans:f:n:yes"}
+    cards = render(many, personal=True)[0]["attachments"]
+    assert [len(c["content"]["buttons"]) for c in cards] == [6, 2]
+    assert cards[1]["content"]["text"] == "More choices"
+
+
+def test_mentions_are_stripped_literally() -> None:
+    mention = {"type": "mention", "text": "<at>Bot (test)*</at>", "mentioned": {"id": "b", "name": "Bot (test)*"}}
+    assert strip_mentions("<at>Bot (test)*</at>&nbsp;hjälp <at>Anna</at>", [mention]) == "hjälp Anna"
+    body = {
+        "type": "message",
+        "text": "<at>Bot (test)*</at> hjälp",
+        "entities": [mention],
+        "recipient": {"id": "b"},
+        "from": {"id": "u"},
+        "conversation": {"id": "c", "conversationType": "channel"},
+    }
+    turn = plan_turn(body)
+    assert turn is not None and turn.incoming == Incoming(text="hjälp") and turn.conversation == "msteams:c|u" and not turn.personal
+    assert plan_turn({**body, "entities": []}) is None
+    assert plan_turn({**body, "entities": [], "value": '{"choice":"cmd:help"}'}) is not None
+
+
+# -- the app package ----------------------------------------------------------------------------
+
+
+def _png_header(data: bytes) -> tuple[int, int, int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    width, height, depth, color_type = struct.unpack(">IIBB", data[16:26])
+    return width, height, depth, color_type
+
+
+def _png_pixels(data: bytes) -> list[tuple[int, int, int, int]]:
+    """RGBA pixels of our own PNGs (one IDAT chunk, filter 0 on every row)."""
+    width, height, _, _ = _png_header(data)
+    length = struct.unpack(">I", data[33:37])[0]
+    assert data[37:41] == b"IDAT"
+    raw = zlib.decompress(data[41 : 41 + length])
+    stride = width * 4 + 1
+    pixels = []
+    for y in range(height):
+        row = raw[y * stride : (y + 1) * stride]
+        assert row[0] == 0
+        pixels += [tuple(row[1 + x * 4 : 5 + x * 4]) for x in range(width)]
+    return pixels  # type: ignore[return-value]
+
+
+def test_manifest_has_the_required_fields() -> None:
+    options = PackageOptions(app_id=APP_ID.upper())
+    m = manifest(options)
+    for key in ("$schema", "manifestVersion", "version", "id", "developer", "name", "description", "icons", "accentColor", "bots", "localizationInfo"):
+        assert key in m, key
+    assert float(m["manifestVersion"]) >= 1.17
+    assert m["$schema"] == f"https://developer.microsoft.com/json-schemas/teams/v{m['manifestVersion']}/MicrosoftTeams.schema.json"
+    assert m["id"] == APP_ID and m["bots"][0]["botId"] == APP_ID
+    assert set(m["developer"]) >= {"name", "websiteUrl", "privacyUrl", "termsOfUseUrl"}
+    assert all(m["developer"][k].startswith("https://") for k in ("websiteUrl", "privacyUrl", "termsOfUseUrl"))
+    assert len(m["developer"]["name"]) <= 32 and len(m["name"]["short"]) <= 30 and len(m["name"]["full"]) <= 100
+    assert len(m["description"]["short"]) <= 80 and len(m["description"]["full"]) <= 4000
+    assert m["name"]["short"] != m["name"]["full"] and m["description"]["short"] != m["description"]["full"]
+    assert m["bots"][0]["scopes"] == ["personal", "team", "groupChat"]
+    commands = m["bots"][0]["commandLists"][0]["commands"]
+    assert 0 < len(commands) <= 10 and all(len(c["title"]) <= 32 and len(c["description"]) <= 128 for c in commands)
+    assert m["localizationInfo"] == {"defaultLanguageTag": "sv-SE", "additionalLanguages": [{"languageTag": "en-US", "file": "en-US.json"}]}
+    en = english(options)
+    assert {"name.short", "name.full", "description.short", "description.full"} <= set(en)
+    assert len(en["description.short"]) <= 80 and len(en["name.full"]) <= 100
+    assert en["bots[0].commandLists[0].commands[0].title"] == "menu"
+    # Every command title, in both languages, is a command the engine understands.
+    for sv_title, _, en_title, _ in COMMANDS:
+        assert command_of(sv_title) and command_of(en_title), (sv_title, en_title)
+
+
+def test_icons_are_the_right_size_and_kind() -> None:
+    assert _png_header(color_icon()) == (192, 192, 8, 6)
+    assert _png_header(outline_icon()) == (32, 32, 8, 6)
+    color = _png_pixels(color_icon())
+    assert all(p[3] == 255 for p in color)  # opaque
+    outline = _png_pixels(outline_icon())
+    assert all(p[:3] == (255, 255, 255) for p in outline)  # white only
+    assert outline[0][3] == 0 and any(p[3] == 255 for p in outline)  # transparent background, solid mark
+
+
+def test_package_is_deterministic_and_complete(tmp_path: Path) -> None:
+    out = tmp_path / "pkg" / "regellotsen.zip"
+    assert main(["teams-manifest", "--app-id", APP_ID, "--out", str(out), "--developer-name", "Region Test", "--website-url", "https://region.example.se"]) == 0
+    data = out.read_bytes()
+    assert data == build_package(PackageOptions(app_id=APP_ID, developer_name="Region Test", website_url="https://region.example.se"))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.namelist() == ["manifest.json", "en-US.json", "color.png", "outline.png"]
+        m = json.loads(archive.read("manifest.json"))
+        assert m["developer"]["name"] == "Region Test" and m["developer"]["websiteUrl"] == "https://region.example.se"
+        assert m["icons"] == {"color": "color.png", "outline": "outline.png"}
+        assert _png_header(archive.read(m["icons"]["color"]))[:2] == (192, 192)
+        assert _png_header(archive.read(m["icons"]["outline"]))[:2] == (32, 32)
+        assert json.loads(archive.read("en-US.json"))["name.short"] == m["name"]["short"]
+
+
+def test_package_options_are_validated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["teams-manifest", "--app-id", "not-a-guid", "--out", str(tmp_path / "x.zip")]) == 2
+    assert main(["teams-manifest", "--app-id", APP_ID, "--out", str(tmp_path / "y.zip"), "--privacy-url", "http://insecure"]) == 2
+    err = capsys.readouterr().err
+    assert "GUID" in err and "--privacy-url" in err
+    assert not (tmp_path / "x.zip").exists() and not (tmp_path / "y.zip").exists()
+
+
+def test_cli_registers_the_teams_commands() -> None:
+    args = build_parser().parse_args(["teams", "--port", "4000", "--knowledge", "tests/fixtures/kb"])
+    assert (args.command, args.host, args.port, args.knowledge) == ("teams", "127.0.0.1", 4000, Path("tests/fixtures/kb"))
+    assert build_parser().parse_args(["teams"]).port == 3978
