@@ -14,7 +14,7 @@ import secrets
 import time
 from pathlib import Path
 
-from bot.dialogue import Dialogue, Incoming, clean
+from bot.dialogue import MAX_CHARS, Dialogue, Incoming, clean
 from bot.knowledge import Knowledge, load_knowledge
 from bot.messages import t
 from bot.privacy import pseudonym, redact
@@ -57,6 +57,9 @@ class Engine:
             return False
 
     async def handle(self, conversation_id: str, incoming: Incoming, *, user: str | None = None) -> Response:
+        if incoming.text and len(incoming.text) > MAX_CHARS + 1:
+            # Cut before anything scans it; one extra character tells the dialogue to say it was cut.
+            incoming = Incoming(text=incoming.text[: MAX_CHARS + 1], choice=incoming.choice, locale=incoming.locale)
         redaction = redact(incoming.text) if incoming.text else None
         if redaction is not None and redaction.personal_data:
             incoming = Incoming(text=redaction.text, choice=incoming.choice, locale=incoming.locale)

@@ -29,6 +29,7 @@ from rapidfuzz.distance import OSA
 from bot.textnorm import STOPWORDS, fold, stem, words
 
 _STOP = frozenset(fold(w) for w in STOPWORDS)
+MAX_WORD = 40  # longer "words" are noise (pasted hashes, keyboard mashing) and costly to fuzz
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ class Matcher:
         tokens = self.rewriter.apply([fold(w) for w in words(text)])
         seen: dict[str, None] = {}
         for token in tokens:
-            if token in _STOP:
+            if token in _STOP or len(token) > MAX_WORD:
                 continue
             seen.setdefault(stem(token), None)
         return tuple(seen)

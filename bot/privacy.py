@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 _PNR = re.compile(r"(?<![\d-])(\d{2})?(\d{2})(\d{2})(\d{2})([-+ ]?)(\d{3})(\d)(?![\d-])")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}", re.UNICODE)  # bounded: no quadratic backtracking
 _PHONE = re.compile(r"(?<![\w+])(?:\+|00)\d{1,3}(?:[\s-]?\(?\d\)?){6,12}(?!\d)|(?<![\w.,:/])0\d{1,3}(?:[\s-]?\d){5,9}(?![\d:])")
 
 

@@ -19,7 +19,8 @@ import pytest
 from aiohttp import web
 
 from adapters import teams
-from adapters.teams import TeamsSettings, create_app, escape_markdown, plan_turn, render, render_markdown, strip_mentions
+from adapters.teams import TeamsSettings, create_app
+from adapters.teams_activity import escape_markdown, plan_turn, render, render_markdown, strip_mentions
 from adapters.teams_manifest import COMMANDS, PackageOptions, build_package, color_icon, english, manifest, outline_icon
 from bot.cli import build_parser, main
 from bot.dialogue import Incoming, command_of
@@ -215,7 +216,10 @@ async def test_channel_mentions_and_two_people_keep_separate_flows(server: Serve
     other = await server.say("tillbaka", group="channel", conversation=thread, mention=True, sender=person(2))
     assert "Det finns inget tidigare svar att gå tillbaka till." in text_of(other)
     assert "Har produkten" not in text_of(other)
-    # The first person is still mid-flow and can answer by pressing a button (no mention needed).
+    # Pressing someone else's answer button does not move their flow.
+    stranger = await server.press(button(first, "Ja"), group="channel", conversation=thread, sender=person(2))
+    assert "Det valet hör till en tidigare fråga." in text_of(stranger)
+    # The first person is still at question 1 and answers by pressing the button (no mention needed).
     answered = await server.press(button(first, "Ja"), group="channel", conversation=thread)
     assert "Är det programvara?" in text_of(answered)
     assert all(s.conversation == thread for s in server.connector.sent)

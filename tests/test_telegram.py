@@ -8,6 +8,7 @@ server received. Webhook mode and the CLI run as they would in production (a sub
 from __future__ import annotations
 
 import asyncio
+import copy
 import html
 import logging
 import os
@@ -37,6 +38,7 @@ from tests.conftest import FIXTURE_KB
 from tests.fake_telegram import FakeTelegram, HTMLError, parse_html, utf16_len
 
 ROOT = Path(__file__).resolve().parent.parent
+REGELLOTS = str(Path(sys.executable).with_name("regellots"))  # the installed console script, as deployed
 TOKEN = "123456:TEST-token"
 SECRET = "s3cret_webhook-token"
 P = 1001  # a private chat (= the user's id in Telegram)
@@ -433,7 +435,8 @@ async def test_long_answer_splits_and_long_option_values_use_tokens(tmp_path: Pa
     engine = Engine(knowledge, MemoryStore(), channel="telegram")
     async with polling(engine, server):
         await say(server, P, "/start")
-        data = buttons(server.bot_messages(P)[-1])["Det långa svaret"]
+        menu = copy.deepcopy(server.bot_messages(P)[-1])
+        data = buttons(menu)["Det långa svaret"]
         assert data.startswith("#") and len(data.encode()) <= 64
         parts = await press(server, P, "Det långa svaret")
 
@@ -449,7 +452,6 @@ async def test_long_answer_splits_and_long_option_values_use_tokens(tmp_path: Pa
 
     # After a restart the token is unknown: the press changes nothing and the user is told.
     async with polling(engine, server):
-        menu = next(m for m in server.bot_messages(P) if "Det långa svaret" in buttons(m))
         since = len(server.sent(P))
         server.press(menu, data)
         expired = await replies(server, P, since)
@@ -470,7 +472,7 @@ async def test_hot_reload_serves_changed_knowledge(tmp_path: Path, server: FakeT
         [before] = await say(server, P, "personuppgiftsincident")
         assert "Anmäl till IMY inom 72 timmar." in visible(before)
         topics = directory / "topics.yaml"
-        topics.write_text(topics.read_text(encoding="utf-8").replace("Anmäl till IMY inom 72 timmar.", "Anmäl till IMY inom 72 timmar, nu uppdaterat."), encoding="utf-8")
+        topics.write_text(topics.read_text(encoding="utf-8").replace("Anmäl till IMY inom 72 timmar.", "Anmäl till IMY inom 72 timmar – nu uppdaterat."), encoding="utf-8")
         await server.wait_for(lambda: engine.knowledge.version != knowledge.version, what="the reload")
         [after] = await say(server, 5005, "personuppgiftsincident")
         assert "nu uppdaterat" in visible(after)
@@ -538,7 +540,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 def test_cli_without_token_exits_2_with_one_line() -> None:
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "telegram"], cwd=ROOT, env=_clean_env(), capture_output=True, text=True, timeout=30)
+    result = subprocess.run([REGELLOTS, "telegram"], cwd=ROOT, env=_clean_env(), capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
@@ -547,7 +549,7 @@ def test_cli_without_token_exits_2_with_one_line() -> None:
 
 def test_cli_webhook_without_secret_exits_2() -> None:
     env = _clean_env(TELEGRAM_BOT_TOKEN=TOKEN)
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "telegram", "--webhook-url", "https://bot.example.org/tg"],
+    result = subprocess.run([REGELLOTS, "telegram", "--webhook-url", "https://bot.example.org/tg"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "TELEGRAM_WEBHOOK_SECRET" in result.stderr
 
@@ -558,7 +560,7 @@ async def test_cli_webhook_mode_end_to_end(server: FakeTelegram, tmp_path: Path)
     url = f"http://127.0.0.1:{port}/tg"
     env = _clean_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=server.base_url, TELEGRAM_WEBHOOK_SECRET=SECRET, REGELLOTS_STATE="memory")
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "-v", "telegram", "--knowledge", str(FIXTURE_KB), "--webhook-url", url, "--port", str(port),
+        REGELLOTS, "-v", "telegram", "--knowledge", str(FIXTURE_KB), "--webhook-url", url, "--port", str(port),
         cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:
@@ -593,7 +595,7 @@ async def test_cli_polling_mode_answers(server: FakeTelegram) -> None:
     env = _clean_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=server.base_url, REGELLOTS_STATE="memory")
     server.send_text(P, "hej")
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "telegram", "--knowledge", str(FIXTURE_KB),
+        REGELLOTS, "telegram", "--knowledge", str(FIXTURE_KB),
         cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:

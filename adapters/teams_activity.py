@@ -1,0 +1,319 @@
+"""Teams Activities ↔ the engine, on the wire format: plain JSON dicts, no SDK.
+
+The Bot Framework Activity JSON is the same whether botbuilder or the Microsoft
+365 Agents SDK carries it, so everything here survives a change of SDK:
+`check_activity` (is the body usable?), `plan_turn` (which conversation, what did
+the user do, answer at all?) and `render` (engine Response → message Activities
+with Markdown text and buttons).
+
+Conversation ids: personal chat → ``msteams:<conversation id>``; group chats and
+channels → ``msteams:<conversation id>|<user>`` (AAD object id, else from.id), so
+two people in one chat never share a flow. In a channel the conversation id names
+the reply thread, so each thread is its own conversation too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from bot.dialogue import Incoming
+from bot.messages import t
+from bot.replies import Citation, Option, Reply, Response
+
+CHANNEL = "msteams"
+MAX_SUGGESTED = 3  # Teams shows at most three suggested actions
+MAX_CARD_BUTTONS = 6  # more buttons than this per hero card are not shown reliably
+MAX_CHOICE_CHARS = 512  # a button value longer than this is not ours
+GROUP_TYPES = {"groupchat", "channel"}
+HERO = "application/vnd.microsoft.card.hero"
+
+# The adapter's own words (everything else comes from the engine).
+_TEXTS = {
+    "more_choices": ("Fler val", "More choices"),
+}
+
+
+def text_of(key: str, lang: str) -> str:
+    sv, en = _TEXTS[key]
+    return en if lang == "en" else sv
+
+
+# -- Markdown ---------------------------------------------------------------
+
+_URL = re.compile(r"https?://[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]]")
+_SPECIAL = re.compile(r"([\\`*_\[\]<>~|#])")
+_LIST_MARK = re.compile(r"^(\s*)([-+=])")
+_NUMBERED = re.compile(r"^(\s*\d+)([.)])")
+
+
+def escape_markdown(text: str) -> str:
+    """Escape what Teams' Markdown would turn into formatting; leave bare URLs intact so they stay links."""
+    out: list[str] = []
+    pos = 0
+    for m in _URL.finditer(text):
+        out.append(_SPECIAL.sub(r"\\\1", text[pos : m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(_SPECIAL.sub(r"\\\1", text[pos:]))
+    escaped = "".join(out)
+    # A line beginning "- ", "+ ", "1. " or "===" would become a list or a heading.
+    lines = [_NUMBERED.sub(r"\1\\\2", _LIST_MARK.sub(r"\1\\\2", line)) for line in escaped.split("\n")]
+    return "\n".join(lines)
+
+
+def _safe_url(url: str) -> str | None:
+    """An http(s) URL usable inside (...) of a Markdown link, or None."""
+    url = url.strip()
+    if not url.lower().startswith(("https://", "http://")):
+        return None
+    return quote(url, safe=":/?#@!$&'*+,;=%~-._[]")  # spaces and parentheses get percent-encoded
+
+
+def link(citation: Citation) -> str:
+    title = escape_markdown(citation.title.strip() or citation.url)
+    url = _safe_url(citation.url)
+    return f"[{title}]({url})" if url else title
+
+
+def _blocks(text: str, skip_lines: set[str]) -> list[str]:
+    """Markdown blocks of the engine's plain text. Teams needs a blank line for a line break."""
+    blocks: list[str] = []
+    bullets: list[str] = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if line in skip_lines:
+            continue
+        if line.startswith(("• ", "- ")):
+            bullets.append("- " + escape_markdown(line[2:].strip()))
+            continue
+        if bullets:
+            blocks.append("\n".join(bullets))
+            bullets = []
+        if line:
+            blocks.append(escape_markdown(line))
+    if bullets:
+        blocks.append("\n".join(bullets))
+    return blocks
+
+
+def render_markdown(reply: Reply, lang: str) -> str:
+    """Title in bold, paragraphs, bullets as a list, citations as [title](url) links."""
+    # Lines that only repeat a citation ("• title: url", as in the sources reply) become the link list instead.
+    repeated = {f"• {c.title}: {c.url}" for c in reply.citations}
+    blocks = []
+    if reply.title:
+        blocks.append(f"**{escape_markdown(reply.title.strip())}**")
+    blocks += _blocks(reply.text, repeated)
+    if reply.citations:
+        heading = t("sources", lang)
+        if not (reply.title and reply.title.strip() == heading):
+            blocks.append(f"**{escape_markdown(heading)}:**")
+        blocks.append("\n".join("- " + link(c) for c in reply.citations))
+    return "\n\n".join(blocks)
+
+
+# -- Activities out ---------------------------------------------------------
+
+
+def choice_payload(value: str) -> str:
+    """The messageBack value of a button: JSON text, which Teams hands back as an object."""
+    return json.dumps({"choice": value}, ensure_ascii=False, separators=(",", ":"))
+
+
+def _button(option: Option) -> dict[str, Any]:
+    # messageBack carries the option value; displayText shows the choice in the chat like a typed answer.
+    return {"type": "messageBack", "title": option.label, "text": option.label, "displayText": option.label, "value": choice_payload(option.value)}
+
+
+def _hero_cards(options: tuple[Option, ...], lang: str) -> list[dict[str, Any]]:
+    cards = []
+    for i in range(0, len(options), MAX_CARD_BUTTONS):
+        content: dict[str, Any] = {"buttons": [_button(o) for o in options[i : i + MAX_CARD_BUTTONS]]}
+        if i:
+            content["text"] = text_of("more_choices", lang)
+        cards.append({"contentType": HERO, "content": content})
+    return cards
+
+
+def render(response: Response, personal: bool) -> list[dict[str, Any]]:
+    """Engine replies → Teams message Activities (wire format).
+
+    Choices: suggested actions (imBack with the label, which the engine matches) in
+    personal chat when they fit (at most three, on the last message: Teams shows
+    only the latest message's suggestions); otherwise a hero card with messageBack
+    buttons carrying the option value, which works in personal chat, group chats
+    and channels alike.
+    """
+    lang = response.lang
+    out = []
+    for i, reply in enumerate(response.replies):
+        activity: dict[str, Any] = {
+            "type": "message",
+            "textFormat": "markdown",
+            "text": render_markdown(reply, lang),
+            "locale": "en-US" if lang == "en" else "sv-SE",
+        }
+        options = reply.options
+        if options:
+            last = i == len(response.replies) - 1
+            if personal and last and len(options) <= MAX_SUGGESTED:
+                activity["suggestedActions"] = {"actions": [{"type": "imBack", "title": o.label, "value": o.label} for o in options]}
+            else:
+                activity["attachmentLayout"] = "list"
+                activity["attachments"] = _hero_cards(options, lang)
+        out.append(activity)
+    return out
+
+
+# -- Activities in ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What to ask the engine for one incoming activity."""
+
+    conversation: str
+    incoming: Incoming
+    user: str | None
+    personal: bool
+
+
+def _is_obj(value: Any) -> bool:
+    return isinstance(value, Mapping)
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def check_activity(body: Any) -> str | None:
+    """Why an incoming body is not a usable Activity, or None. Only shape, never content."""
+    if not _is_obj(body):
+        return "the body must be a JSON object"
+    if not _str(body.get("type")):
+        return "type is missing"
+    conversation = body.get("conversation")
+    if not _is_obj(conversation) or not _str(conversation.get("id")):
+        return "conversation.id is missing"
+    if not _str(body.get("serviceUrl")).lower().startswith(("https://", "http://")):
+        return "serviceUrl is missing or not an http(s) URL"
+    for key in ("from", "recipient"):
+        if key in body and body[key] is not None and not _is_obj(body[key]):
+            return f"{key} must be an object"
+    if body["type"] in ("message", "conversationUpdate"):
+        for key in ("from", "recipient"):
+            if not _is_obj(body.get(key)) or not _str(body[key].get("id")):
+                return f"{key}.id is missing"
+    for key in ("entities", "membersAdded", "membersRemoved", "attachments"):
+        if key in body and body[key] is not None and not (isinstance(body[key], list) and all(_is_obj(x) for x in body[key])):
+            return f"{key} must be a list of objects"
+    if "text" in body and body["text"] is not None and not isinstance(body["text"], str):
+        return "text must be a string"
+    return None
+
+
+def is_group(body: Mapping[str, Any]) -> bool:
+    conversation = body.get("conversation") or {}
+    return _str(conversation.get("conversationType")).lower() in GROUP_TYPES or conversation.get("isGroup") is True
+
+
+def conversation_key(body: Mapping[str, Any]) -> str:
+    key = f"{CHANNEL}:{body['conversation']['id']}"
+    user = user_id(body)
+    return f"{key}|{user}" if is_group(body) and user else key
+
+
+def user_id(body: Mapping[str, Any]) -> str | None:
+    sender = body.get("from") or {}
+    return _str(sender.get("aadObjectId")) or _str(sender.get("id")) or None
+
+
+def locale_of(body: Mapping[str, Any]) -> str | None:
+    if _str(body.get("locale")):
+        return body["locale"]
+    for entity in body.get("entities") or []:
+        if entity.get("type") == "clientInfo" and _str(entity.get("locale")):
+            return entity["locale"]
+    return None
+
+
+def _bot_mentions(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    bot = _str((body.get("recipient") or {}).get("id"))
+    return [
+        e
+        for e in body.get("entities") or []
+        if _str(e.get("type")).lower() == "mention" and _is_obj(e.get("mentioned")) and bot and e["mentioned"].get("id") == bot
+    ]
+
+
+_AT = re.compile(r"<at\b[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+
+
+def strip_mentions(text: str, mentions: list[Mapping[str, Any]]) -> str:
+    """Remove the bot's @mention(s); other people's mentions keep their name without the markup.
+
+    Like TurnContext.remove_recipient_mention, but it removes the entity's text
+    literally (a bot name with regex characters would break the SDK's regex) and
+    tidies the whitespace Teams leaves (including &nbsp;).
+    """
+    for mention in mentions:
+        tag = _str(mention.get("text")) or f"<at>{_str(mention['mentioned'].get('name'))}</at>"
+        text = text.replace(tag, " ")
+    text = _AT.sub(lambda m: m.group(1), text).replace("&nbsp;", " ")
+    return " ".join(text.split())
+
+
+def _choice_of(value: Any) -> str | None:
+    """The option value a pressed messageBack button carries (an object, or JSON text of one)."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = json.loads(value)
+    if _is_obj(value):
+        choice = value.get("choice")
+        if isinstance(choice, str) and 0 < len(choice) <= MAX_CHOICE_CHARS:
+            return choice
+    return None
+
+
+def plan_turn(body: Mapping[str, Any]) -> Turn | None:
+    """The engine call an activity asks for, or None when the bot should stay silent."""
+    kind = body["type"]
+    personal = not is_group(body)
+    locale = locale_of(body)
+    if kind == "conversationUpdate":
+        bot = body["recipient"]["id"]
+        if any(m.get("id") == bot for m in body.get("membersAdded") or []):
+            return Turn(conversation_key(body), Incoming(choice="cmd:menu", locale=locale), user_id(body), personal)
+        return None
+    if kind != "message":
+        return None
+    choice = _choice_of(body.get("value"))
+    if choice is not None:  # a button press: no @mention needed, also in groups
+        return Turn(conversation_key(body), Incoming(choice=choice, locale=locale), user_id(body), personal)
+    text = _str(body.get("text"))
+    mentions = _bot_mentions(body)
+    if not personal and not mentions:
+        return None  # in group chats and channels the bot answers only when @mentioned
+    return Turn(conversation_key(body), Incoming(text=strip_mentions(text, mentions), locale=locale), user_id(body), personal)
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
