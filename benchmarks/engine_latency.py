@@ -28,7 +28,6 @@ from bot.dialogue import Incoming  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.evaluation import load_questions  # noqa: E402
 from bot.knowledge import Knowledge, assemble, load_knowledge, read_files  # noqa: E402
-from bot.model import Topic  # noqa: E402
 from bot.state import MemoryStore  # noqa: E402
 
 _SYLLABLES = ["ka", "lo", "mi", "ster", "vand", "rik", "bo", "sen", "tul", "gra", "pe", "nor", "dis", "val", "ung"]

@@ -282,7 +282,7 @@ class Dialogue:
         for kind in ("topic", "regulation", "agency", "glossary", "flow", "offtopic"):
             of_kind = [m for m in group if m.target.kind == kind]
             if len(of_kind) == 1:
-                return Decision(answer=of_kind[0], also=[m for m in group if m is not of_kind[0]])
+                return Decision(answer=of_kind[0], also=[m for m in group if m is not of_kind[0] and m.target.kind != "offtopic"])
             if of_kind:
                 break
         return Decision(candidates=[m for m in group if m.target.kind != "offtopic"][:3])

@@ -89,7 +89,7 @@ def _load(directory: Path | None):  # type: ignore[no-untyped-def]
 
 @command("test")
 def cmd_test(args: argparse.Namespace) -> int:
-    from bot.convtests import run_files, summary, find_test_files
+    from bot.convtests import find_test_files, run_files, summary
     from bot.coverage import default_path
 
     paths = find_test_files(args.paths or [default_path("tests/conversations")])
@@ -109,7 +109,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 @command("coverage")
 def cmd_coverage(args: argparse.Namespace) -> int:
-    from bot.convtests import Reached, run_files, find_test_files
+    from bot.convtests import Reached, find_test_files, run_files
     from bot.coverage import compute, default_path, reached_by_questions, report
     from bot.evaluation import load_questions
 

@@ -97,6 +97,7 @@ class Matcher:
     FUZZY = 0.1  # whole-string similarity of the stem strings
     DOC = 0.35  # share of the message the target's whole vocabulary explains
     UNKNOWN_WEIGHT = 1.0  # weight of a word the knowledge base does not know, relative to a median word
+    SHORTLIST = 40  # targets that get the whole-vocabulary second look
 
     def __init__(self, entries: Iterable[tuple[Target, str]], rewrites: Iterable[tuple[str, str]] = ()) -> None:
         self.rewriter = Rewriter(rewrites)
@@ -203,32 +204,43 @@ class Matcher:
         for word in hits:
             candidates.update(self.postings.get(word, ()))
 
-        def matched_weight(stems: frozenset[str] | tuple[str, ...]) -> float:
-            total = 0.0
-            for opts, w_idf in zip(resolved, term_idf, strict=True):
-                total += w_idf * max((w for word, w in opts if word in stems), default=0.0)
-            return total
+        # stem → [(query term index, weight)], so a phrasing is scored by walking its few stems.
+        by_stem: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, opts in enumerate(resolved):
+            for word, weight in opts:
+                by_stem[word].append((i, weight))
 
-        def explained_by(stems: frozenset[str] | tuple[str, ...]) -> float:
-            return matched_weight(stems) / query_weight
+        def matched_weight(stems: Iterable[str]) -> float:
+            best_term: dict[int, float] = {}
+            for s in stems:
+                for i, weight in by_stem.get(s, ()):
+                    if weight > best_term.get(i, 0.0):
+                        best_term[i] = weight
+            return sum(term_idf[i] * w for i, w in best_term.items())
 
         best: dict[int, tuple[float, int]] = {}
         for pid in candidates:
             p = self.phrasings[pid]
             covered = sum(self.idf[s] * hits.get(s, 0.0) for s in p.stems) / p.weight
-            phrase = self.COVERED * covered + (1 - self.COVERED) * explained_by(p.stems)
+            phrase = self.COVERED * covered + (1 - self.COVERED) * matched_weight(p.stems) / query_weight
             phrase = (1 - self.FUZZY) * phrase + self.FUZZY * fuzz.token_sort_ratio(query_joined, p.joined) / 100.0
             current = best.get(p.target)
             if current is None or phrase > current[0]:
                 best[p.target] = (phrase, pid)
         # The best phrasing says how well one way of asking fits; the target's whole vocabulary says
-        # how much of a long, scenario-style question the target accounts for.
-        for t, (phrase, pid) in list(best.items()):
-            best[t] = ((1 - self.DOC) * phrase + self.DOC * explained_by(self.doc_stems[t]), pid)
+        # how much of a long, scenario-style question the target accounts for. Only the leading
+        # targets can win, so only they get the second look.
+        leading = sorted(best.items(), key=lambda kv: -kv[1][0])[: self.SHORTLIST]
+        evidence: dict[int, float] = {}
+        rescored: dict[int, tuple[float, int]] = {}
+        for t, (phrase, pid) in leading:
+            evidence[t] = matched_weight(self.doc_stems[t] & hits.keys())
+            rescored[t] = ((1 - self.DOC) * phrase + self.DOC * evidence[t] / query_weight, pid)
+        best = rescored
 
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.targets[kv[0]].key))[:limit]
         return [
-            Match(self.targets[t], round(score, 4), self.phrasings[pid].text, round(matched_weight(self.doc_stems[t]), 3))
+            Match(self.targets[t], round(score, 4), self.phrasings[pid].text, round(evidence[t], 3))
             for t, (score, pid) in ranked
         ]
 

@@ -41,8 +41,12 @@ class LineList(list):
     item_lines: list[int]
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader (no arbitrary objects) that records lines and duplicate keys."""
+# libyaml's parser when available: the pure-Python scanner is most of the load time.
+_SafeBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeBase):  # type: ignore[misc, valid-type]
+    """A safe loader (no arbitrary objects) that records lines and duplicate keys."""
 
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
