@@ -147,11 +147,12 @@ _FIELDS = {name for model in (Expect, Turn, ConversationTest) for name in model.
 
 
 def _data_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Drop pydantic's type markers (e.g. 'str', 'list[str]', 'function-before') from an error path."""
-    return tuple(p for p in loc if isinstance(p, int) or p in _FIELDS or p not in _TYPE_WORDS and not str(p).startswith(("function-", "list[", "literal[")))
+    """Drop pydantic's type markers ('str', 'list[str]', 'function-before[…]') from an error path, keeping keys and indexes."""
+    return tuple(p for p in loc if isinstance(p, int) or p in _FIELDS or not _is_type_marker(str(p)))
 
 
-_TYPE_WORDS = {"str", "int", "float", "bool", "none", "list", "dict"}
+def _is_type_marker(part: str) -> bool:
+    return part in {"str", "int", "float", "bool", "none", "list", "dict"} or part.startswith(("function-", "list[", "literal[", "nullable["))
 
 
 def _where(loc: tuple[Any, ...]) -> str:

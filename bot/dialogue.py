@@ -30,6 +30,9 @@ from bot.textnorm import plain
 ANSWER_SCORE = 0.35
 CLARIFY_SCORE = 0.35
 CLARIFY_MARGIN = 0.01
+# In a flow the user is expected to answer the question; a text is taken as a new question only when
+# the match is clearly better than it need be between questions.
+MIDFLOW_ANSWER_SCORE = 0.55
 CHOICE_SCORE = 80.0
 MAX_CHARS = 2000
 
@@ -435,18 +438,25 @@ class Dialogue:
         if choice is not None and len(text.split()) <= 4:
             return self._apply_choice(state, node, choice)
         # A longer text may be a question asked mid-flow; answer it if we are sure, else take the answer.
-        decision = self.decide(self.k.matcher.search(text, limit=5))
-        if decision.answer is not None and decision.answer.target.kind != "offtopic":
+        decision = self._midflow_decision(text)
+        if decision.answer is not None:
             return self._open(state, decision.answer.target, decision.answer, decision.also)
         if choice is not None:
             return self._apply_choice(state, node, choice)
         return self._not_understood(state, decision, "not_understood_choice")
 
     def _question_or(self, state: ConversationState, text: str, not_understood: str) -> Response:
-        decision = self.decide(self.k.matcher.search(text, limit=5))
-        if decision.answer is not None and decision.answer.target.kind != "offtopic":
+        decision = self._midflow_decision(text)
+        if decision.answer is not None:
             return self._open(state, decision.answer.target, decision.answer, decision.also)
         return self._not_understood(state, decision, not_understood)
+
+    def _midflow_decision(self, text: str) -> Decision:
+        decision = self.decide(self.k.matcher.search(_PLACEHOLDERS.sub(" ", text), limit=5))
+        answer = decision.answer
+        if answer is not None and (answer.target.kind == "offtopic" or answer.score < MIDFLOW_ANSWER_SCORE):
+            return Decision(candidates=[] if answer.target.kind == "offtopic" else [answer, *decision.also][:3])
+        return decision
 
     def _not_understood(self, state: ConversationState, decision: Decision, message: str) -> Response:
         """Mid-flow text that is neither an answer nor a clear question: offer what it might mean, re-ask."""

@@ -146,8 +146,8 @@ class Matcher:
         tokens = self.rewriter.apply([fold(w) for w in words(text)])
         seen: dict[str, None] = {}
         for token in tokens:
-            if token in _STOP or len(token) > MAX_WORD:
-                continue
+            if token in _STOP or len(token) > MAX_WORD or (token.isdigit() and len(token) < 3):
+                continue  # short numbers ("5 kap. 1 §", "1,5 miljoner") say nothing about the topic
             seen.setdefault(stem(token), None)
         return tuple(seen)
 
