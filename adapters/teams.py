@@ -159,7 +159,7 @@ class TeamsBot:
             return _problem(415, "Content-Type must be application/json")
         try:
             body = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; RecursionError: absurd nesting
             return _problem(400, "the body is not valid JSON")
         problem = check_activity(body)
         if problem is not None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from bot.dialogue import Incoming
+from bot.dialogue import MAX_CHARS, Incoming
 from bot.messages import t
 from bot.replies import Citation, Option, Reply, Response
 
@@ -32,6 +32,7 @@ CHANNEL = "msteams"
 MAX_SUGGESTED = 3  # Teams shows at most three suggested actions
 MAX_CARD_BUTTONS = 6  # more buttons than this per hero card are not shown reliably
 MAX_CHOICE_CHARS = 512  # a button value longer than this is not ours
+MAX_TEXT_CHARS = 4 * MAX_CHARS  # the engine reads only MAX_CHARS; more is never worth redacting
 GROUP_TYPES = {"groupchat", "channel"}
 HERO = "application/vnd.microsoft.card.hero"
 
@@ -274,7 +275,7 @@ def strip_mentions(text: str, mentions: list[Mapping[str, Any]]) -> str:
 def _choice_of(value: Any) -> str | None:
     """The option value a pressed messageBack button carries (an object, or JSON text of one)."""
     if isinstance(value, str):
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError, RecursionError):
             value = json.loads(value)
     if _is_obj(value):
         choice = value.get("choice")
@@ -298,7 +299,7 @@ def plan_turn(body: Mapping[str, Any]) -> Turn | None:
     choice = _choice_of(body.get("value"))
     if choice is not None:  # a button press: no @mention needed, also in groups
         return Turn(conversation_key(body), Incoming(choice=choice, locale=locale), user_id(body), personal)
-    text = _str(body.get("text"))
+    text = _str(body.get("text"))[:MAX_TEXT_CHARS]
     mentions = _bot_mentions(body)
     if not personal and not mentions:
         return None  # in group chats and channels the bot answers only when @mentioned

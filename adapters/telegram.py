@@ -329,7 +329,9 @@ class TelegramAdapter:
         app.bot_data["adapter"] = self
         app.add_handler(CallbackQueryHandler(self.on_callback))
         app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self.on_text))
-        app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, self.on_other))
+        app.add_handler(
+            MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, self.on_other)
+        )
         app.add_handler(ChatMemberHandler(self.on_added, ChatMemberHandler.MY_CHAT_MEMBER))
         app.add_error_handler(self.on_error)
 
@@ -393,7 +395,9 @@ class TelegramAdapter:
             return
         user = change.from_user
         target = Target(change.chat.id, owner=user.id, user=str(user.id))
-        await self.respond(context, update, conversation_id(change.chat, user), Incoming(choice="cmd:menu", locale=user.language_code), target)
+        await self.respond(
+            context, update, conversation_id(change.chat, user), Incoming(choice="cmd:menu", locale=user.language_code), target
+        )
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the error type, the update id and the code location – never the message text."""
@@ -459,7 +463,10 @@ class TelegramAdapter:
         # An empty inline keyboard; PTB would serialise InlineKeyboardMarkup([]) as "{}", so spell it out.
         empty = {"reply_markup": {"inline_keyboard": []}}
         try:
-            await self._retry(_bind(context.bot.edit_message_reply_markup, chat_id=chat_id, message_id=message_id, api_kwargs=empty), "editMessageReplyMarkup")
+            await self._retry(
+                _bind(context.bot.edit_message_reply_markup, chat_id=chat_id, message_id=message_id, api_kwargs=empty),
+                "editMessageReplyMarkup",
+            )
         except TelegramError as exc:  # already removed, message too old, …: the engine also rejects stale presses
             log.info("could not remove a keyboard: %s", type(exc).__name__)
 
@@ -499,6 +506,8 @@ async def _post_init(app: Application) -> None:
     adapter: TelegramAdapter = app.bot_data["adapter"]
     app.bot_data["reload_task"] = hotreload.start_reloading(adapter.engine)
     await adapter.set_commands(app)
+    if not await adapter.engine.ready():  # the engine answers users with an error message meanwhile
+        log.warning("the state store is not reachable; users get an error reply until it is")
     log.info("telegram bot @%s ready; knowledge: %s", app.bot.username, adapter.engine.knowledge.summary())
 
 

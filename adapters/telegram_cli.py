@@ -55,6 +55,7 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     from bot.engine import load_engine
     from bot.state import open_store
 
+    os.environ.setdefault("PTB_TIMEDELTA", "true")  # opt in to PTB's timedelta durations: no deprecation warnings
     # httpx logs every request URL at INFO, and the URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)

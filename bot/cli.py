@@ -157,4 +157,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run the importable module, not this __main__ copy: the extra commands register with `bot.cli`.
+    from bot.cli import main as cli_main
+
+    raise SystemExit(cli_main())

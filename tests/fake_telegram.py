@@ -21,9 +21,35 @@ from typing import Any
 from aiohttp import web
 
 # Telegram's HTML parse mode: https://core.telegram.org/bots/api#html-style
-ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "code", "pre", "blockquote", "tg-emoji"}
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+}
 NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-CHAT_ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice", "upload_document", "choose_sticker"}
+CHAT_ACTIONS = {
+    "typing",
+    "upload_photo",
+    "record_video",
+    "upload_video",
+    "record_voice",
+    "upload_voice",
+    "upload_document",
+    "choose_sticker",
+}
 # Parameters whose values are plain strings; everything else is JSON-encoded by the client.
 STRING_PARAMS = {"text", "parse_mode", "callback_query_id", "url", "secret_token", "language_code", "action", "ip_address", "description"}
 
@@ -40,28 +66,28 @@ class _StrictHTML(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
-            raise HTMLError(f"Unsupported start tag \"{tag}\"")
+            raise HTMLError(f'Unsupported start tag "{tag}"')
         if tag == "a" and not dict(attrs).get("href"):
             raise HTMLError("a tag without href")
         self.stack.append(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        raise HTMLError(f"Unsupported self-closing tag \"{tag}\"")
+        raise HTMLError(f'Unsupported self-closing tag "{tag}"')
 
     def handle_endtag(self, tag: str) -> None:
         if not self.stack or self.stack[-1] != tag:
-            raise HTMLError(f"Unmatched end tag \"{tag}\"")
+            raise HTMLError(f'Unmatched end tag "{tag}"')
         self.stack.pop()
 
     def handle_data(self, data: str) -> None:
         for ch in "<&":
             if ch in data:
-                raise HTMLError(f"Unescaped \"{ch}\" in text")
+                raise HTMLError(f'Unescaped "{ch}" in text')
         self.visible.append(data)
 
     def handle_entityref(self, name: str) -> None:
         if name not in NAMED_ENTITIES:
-            raise HTMLError(f"Unsupported HTML entity \"&{name};\"")
+            raise HTMLError(f'Unsupported HTML entity "&{name};"')
         self.visible.append(NAMED_ENTITIES[name])
 
     def handle_charref(self, name: str) -> None:
@@ -86,7 +112,7 @@ def parse_html(text: str) -> str:
     parser.feed(text)
     parser.close()
     if parser.stack:
-        raise HTMLError(f"Unclosed tag \"{parser.stack[-1]}\"")
+        raise HTMLError(f'Unclosed tag "{parser.stack[-1]}"')
     return "".join(parser.visible)
 
 
@@ -121,6 +147,7 @@ class FakeTelegram:
         self.queries: dict[str, bool] = {}  # callback query id → answered
         self.failures: dict[str, list[ApiError]] = {}
         self.last_update: dict[str, Any] = {}
+        self.delays: dict[str, list[float]] = {}  # method → seconds to wait before answering its next calls
         self.max_poll = 1.0  # seconds a getUpdates call waits at most
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(1)
@@ -141,6 +168,8 @@ class FakeTelegram:
         return self
 
     async def close(self) -> None:
+        self.max_poll = 0.0  # release waiting long polls so the server stops at once
+        self._arrived.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -160,6 +189,9 @@ class FakeTelegram:
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
+            delays = self.delays.get(method)
+            if delays:
+                await asyncio.sleep(delays.pop(0))
             pending = self.failures.get(method)
             if pending:
                 raise pending.pop(0)
@@ -186,11 +218,13 @@ class FakeTelegram:
 
     async def api_getUpdates(self, p: dict[str, Any]) -> list[dict[str, Any]]:
         if self.webhook is not None:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+            )
         offset, limit = int(p.get("offset") or 0), int(p.get("limit") or 100)
         self.updates = [u for u in self.updates if u["update_id"] >= offset]  # earlier ones are confirmed
         deadline = time.monotonic() + min(float(p.get("timeout") or 0), self.max_poll)
-        while not self.updates and time.monotonic() < deadline:
+        while not self.updates and time.monotonic() < deadline and self.max_poll:
             self._arrived.clear()
             try:
                 await asyncio.wait_for(self._arrived.wait(), deadline - time.monotonic())
@@ -334,12 +368,26 @@ class FakeTelegram:
         return update
 
     def message(self, chat_id: int, user: dict[str, Any] | None = None, chat_type: str = "private", **content: Any) -> dict[str, Any]:
-        message = {"message_id": next(self._ids), "date": int(time.time()), "chat": self.chat(chat_id, chat_type), "from": user or self.user(), **content}
+        message = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": self.chat(chat_id, chat_type),
+            "from": user or self.user(),
+            **content,
+        }
         self.messages[(chat_id, message["message_id"])] = message
         return message
 
-    def send_text(self, chat_id: int, text: str, *, user: dict[str, Any] | None = None, chat_type: str = "private",
-                  reply_to: dict[str, Any] | None = None, key: str = "message") -> dict[str, Any]:
+    def send_text(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user: dict[str, Any] | None = None,
+        chat_type: str = "private",
+        reply_to: dict[str, Any] | None = None,
+        key: str = "message",
+    ) -> dict[str, Any]:
         """A user writes `text` (commands and @mentions get their entities, as Telegram adds them)."""
         content: dict[str, Any] = {"text": text}
         entities = []

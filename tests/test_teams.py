@@ -279,6 +279,8 @@ async def test_malformed_requests_get_4xx_and_the_next_request_works(server: Ser
     assert (await server.post(data=b"{not json"))[0] == 400
     status, body = await server.post(data=b"\xff\xfe garbage")
     assert status == 400 and "Traceback" not in body
+    assert (await server.post(data=b"[" * 100_000))[0] == 400  # nesting deeper than the JSON parser's recursion limit
+    assert (await server.post(data=b"x" * 300_000))[0] == 413  # larger than any Activity
     assert (await server.post({"text": "hej"}, content_type="text/plain"))[0] == 415
     assert (await server.post(["a", "list"]))[0] == 400
     missing_type = server.message("hej")
@@ -295,6 +297,13 @@ async def test_malformed_requests_get_4xx_and_the_next_request_works(server: Ser
     assert server.connector.sent == []
     sent = await server.say("hej")
     assert "Jag är Regellotsen" in sent[0].text
+
+
+async def test_a_very_long_message_is_cut_and_answered_quickly(server: Server) -> None:
+    started = asyncio.get_running_loop().time()
+    sent = await server.say("x" * 200_000)
+    assert "Ditt meddelande var mycket långt" in text_of(sent)
+    assert asyncio.get_running_loop().time() - started < 5
 
 
 async def test_unknown_and_unused_activity_types_are_acknowledged_silently(server: Server) -> None:

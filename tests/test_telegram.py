@@ -47,8 +47,9 @@ LONG_ID = "a-deliberately-long-topic-identifier-so-the-option-value-exceeds-sixt
 
 
 @pytest.fixture(autouse=True)
-def _no_watch(monkeypatch: pytest.MonkeyPatch) -> None:
+def _env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REGELLOTS_WATCH", "0")
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # as the CLI does: no deprecation warnings from RetryAfter
 
 
 @pytest.fixture
@@ -145,11 +146,13 @@ def test_fake_server_rejects_unescaped_html() -> None:
     for bad in ("Ja. <Se> Upphandlingsmyndigheten", "A & B", "<b>open", "</i>", "<a>no href</a>"):
         with pytest.raises(HTMLError):
             parse_html(bad)
-    assert parse_html("<b>A &amp; B</b> &lt;Se&gt; <a href=\"https://x.se/?a=1&amp;b=2\">x</a>") == "A & B <Se> x"
+    assert parse_html('<b>A &amp; B</b> &lt;Se&gt; <a href="https://x.se/?a=1&amp;b=2">x</a>') == "A & B <Se> x"
 
 
 def test_render_escapes_text_title_and_links() -> None:
-    reply = Reply("1 < 2 & 3 > 0\n\n• first\n• <second>", title="Q&A <title>", citations=(Citation("Källa <1> & co", 'https://e.se/?a=1&b="2"'),))
+    reply = Reply(
+        "1 < 2 & 3 > 0\n\n• first\n• <second>", title="Q&A <title>", citations=(Citation("Källa <1> & co", 'https://e.se/?a=1&b="2"'),)
+    )
     [part] = render(reply)
     assert part.startswith("<b>Q&amp;A &lt;title&gt;</b>\n1 &lt; 2 &amp; 3 &gt; 0\n\n• first\n• &lt;second&gt;")
     assert '<a href="https://e.se/?a=1&amp;b=&quot;2&quot;">Källa &lt;1&gt; &amp; co</a>' in part
@@ -168,7 +171,8 @@ def test_render_parts_fit_parse_and_keep_every_word(text: str, title: str | None
     for part in parts:
         assert utf16_len(part) <= limit
         shown.append(parse_html(part))
-    assert "".join(((title or "") + text).split()) == "".join("".join(shown).split()) or not (title or text).strip()
+    expected = "".join(((title or "") + text).split())  # every non-space character, in order
+    assert "".join("".join(shown).split()) == (expected or "…")
 
 
 def test_callback_tokens_fit_and_carry_the_owner() -> None:
@@ -268,8 +272,10 @@ async def test_buttons_through_a_whole_flow_to_the_conclusion(bot: Bot) -> None:
     text = "\n".join(visible(m) for m in conclusion)
     assert "Regel 11 gäller för programvaran." in text and "Sök finansiering tidigt." in text
     assert (await state(bot.engine, f"tg:{P}")).flow.done
-    # Every keyboard that was pressed is gone; only the latest messages may still carry buttons.
-    assert all(buttons(m) == {} for m in server.bot_messages(P)[:-len(conclusion) - 1] if m["text"].startswith(("Hej", "Är det", "Har")))
+    # Three presses, three keyboards removed: none of the pressed messages has buttons any more.
+    edits = server.of("editMessageReplyMarkup")
+    assert len(edits) == len(server.of("answerCallbackQuery")) == 3 and all(e.ok for e in edits)
+    assert all(buttons(server.messages[(P, e.params["message_id"])]) == {} for e in edits)
 
 
 async def test_deep_link_start_payload_opens_the_flow(bot: Bot) -> None:
@@ -308,7 +314,15 @@ async def test_stale_and_expired_buttons_change_nothing(bot: Bot) -> None:
 async def test_non_text_updates_never_crash_and_only_private_chats_get_a_reply(bot: Bot) -> None:
     server = bot.server
     media = {
-        "sticker": {"file_id": "s1", "file_unique_id": "u1", "width": 512, "height": 512, "is_animated": False, "is_video": False, "type": "regular"},
+        "sticker": {
+            "file_id": "s1",
+            "file_unique_id": "u1",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "type": "regular",
+        },
         "photo": [{"file_id": "p1", "file_unique_id": "u2", "width": 90, "height": 90}],
         "voice": {"file_id": "v1", "file_unique_id": "u3", "duration": 2},
         "document": {"file_id": "d1", "file_unique_id": "u4", "file_name": "a.pdf"},
@@ -366,14 +380,30 @@ async def test_groups_answer_mentions_commands_and_replies_only(bot: Bot) -> Non
     assert "Är det programvara?" in visible(q2)
 
 
+async def test_replies_within_a_conversation_keep_their_order(bot: Bot) -> None:
+    """Updates are processed concurrently; a slow first request must not let the second answer overtake it."""
+    server = bot.server
+    server.delays["sendChatAction"] = [0.3]
+    server.send_text(P, "personuppgiftsincident")
+    server.send_text(P, "direktupphandlingsgräns")
+    server.send_text(6006, "hej")  # another conversation is not held up by the slow one
+    first, second = await server.wait_sent(P, 2)
+    assert "Personuppgiftsincident" in visible(first) and "Direktupphandlingsgränsen" in visible(second)
+    assert server.of("sendMessage", 6006)[0].at < server.of("sendMessage", P)[0].at
+
+
 async def test_bot_added_to_a_group_greets(bot: Bot) -> None:
     server = bot.server
     adder = server.user(21, "en", "Admin")
-    server.push(my_chat_member={
-        "chat": server.chat(G, "group"), "from": adder, "date": 0,
-        "old_chat_member": {"status": "left", "user": server.bot_user},
-        "new_chat_member": {"status": "member", "user": server.bot_user},
-    })
+    server.push(
+        my_chat_member={
+            "chat": server.chat(G, "group"),
+            "from": adder,
+            "date": 0,
+            "old_chat_member": {"status": "left", "user": server.bot_user},
+            "new_chat_member": {"status": "member", "user": server.bot_user},
+        }
+    )
     [greeting] = await replies(server, G, 0)
     assert visible(greeting).startswith("Hi! I'm Regellotsen.") and keyboard_of(greeting)
 
@@ -415,13 +445,15 @@ def _long_kb(tmp_path: Path) -> tuple[Path, str, list[str]]:
     answer = "\n\n".join(paragraphs)
     topics_file = directory / "topics.yaml"
     data = yaml.safe_load(topics_file.read_text(encoding="utf-8"))
-    data["topics"].append({
-        "id": LONG_ID,
-        "title": {"sv": "Det långa svaret", "en": "The long answer"},
-        "phrasings": {"sv": ["berätta allt om de långa reglerna"], "en": ["tell me everything about the long rules"]},
-        "answer": {"sv": answer, "en": "Long."},
-        "sources": [{"url": "https://example.org/long?a=1&b=2", "title": "Lång <källa> & mer"}],
-    })
+    data["topics"].append(
+        {
+            "id": LONG_ID,
+            "title": {"sv": "Det långa svaret", "en": "The long answer"},
+            "phrasings": {"sv": ["berätta allt om de långa reglerna"], "en": ["tell me everything about the long rules"]},
+            "answer": {"sv": answer, "en": "Long."},
+            "sources": [{"url": "https://example.org/long?a=1&b=2", "title": "Lång <källa> & mer"}],
+        }
+    )
     data["menu"].append(LONG_ID)
     topics_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     assert len(answer) > 5000
@@ -472,7 +504,8 @@ async def test_hot_reload_serves_changed_knowledge(tmp_path: Path, server: FakeT
         [before] = await say(server, P, "personuppgiftsincident")
         assert "Anmäl till IMY inom 72 timmar." in visible(before)
         topics = directory / "topics.yaml"
-        topics.write_text(topics.read_text(encoding="utf-8").replace("Anmäl till IMY inom 72 timmar.", "Anmäl till IMY inom 72 timmar – nu uppdaterat."), encoding="utf-8")
+        changed = topics.read_text(encoding="utf-8").replace("inom 72 timmar.", "inom 72 timmar – nu uppdaterat.")
+        topics.write_text(changed, encoding="utf-8")
         await server.wait_for(lambda: engine.knowledge.version != knowledge.version, what="the reload")
         [after] = await say(server, 5005, "personuppgiftsincident")
         assert "nu uppdaterat" in visible(after)
@@ -549,8 +582,14 @@ def test_cli_without_token_exits_2_with_one_line() -> None:
 
 def test_cli_webhook_without_secret_exits_2() -> None:
     env = _clean_env(TELEGRAM_BOT_TOKEN=TOKEN)
-    result = subprocess.run([REGELLOTS, "telegram", "--webhook-url", "https://bot.example.org/tg"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [REGELLOTS, "telegram", "--webhook-url", "https://bot.example.org/tg"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 2 and "TELEGRAM_WEBHOOK_SECRET" in result.stderr
 
 
@@ -558,10 +597,23 @@ async def test_cli_webhook_mode_end_to_end(server: FakeTelegram, tmp_path: Path)
     """`regellots -v telegram --webhook-url …` as deployed: setWebhook with the secret, 403 without it, answers with it."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/tg"
-    env = _clean_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=server.base_url, TELEGRAM_WEBHOOK_SECRET=SECRET, REGELLOTS_STATE="memory")
+    env = _clean_env(
+        TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=server.base_url, TELEGRAM_WEBHOOK_SECRET=SECRET, REGELLOTS_STATE="memory"
+    )
     process = await asyncio.create_subprocess_exec(
-        REGELLOTS, "-v", "telegram", "--knowledge", str(FIXTURE_KB), "--webhook-url", url, "--port", str(port),
-        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        REGELLOTS,
+        "-v",
+        "telegram",
+        "--knowledge",
+        str(FIXTURE_KB),
+        "--webhook-url",
+        url,
+        "--port",
+        str(port),
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         await server.wait_for(lambda: server.webhook is not None, timeout=20, what="setWebhook")
@@ -595,8 +647,14 @@ async def test_cli_polling_mode_answers(server: FakeTelegram) -> None:
     env = _clean_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=server.base_url, REGELLOTS_STATE="memory")
     server.send_text(P, "hej")
     process = await asyncio.create_subprocess_exec(
-        REGELLOTS, "telegram", "--knowledge", str(FIXTURE_KB),
-        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        REGELLOTS,
+        "telegram",
+        "--knowledge",
+        str(FIXTURE_KB),
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         [greeting] = await server.wait_sent(P, 1, timeout=20)
