@@ -52,6 +52,7 @@ COMMANDS: dict[str, set[str]] = {
 _COMMAND_OF = {phrase: name for name, phrases in COMMANDS.items() for phrase in phrases}
 GREETINGS = {"hej", "hallå", "hallo", "hello", "hi", "hey", "tja", "tjena", "hejsan", "god morgon", "good morning", "hej hej", "hey there"}
 _PLACEHOLDERS = re.compile(r"\[(personnummer|telefon|e-post)\]")  # left by privacy.redact; not words to match
+_GREETING_KEYS = frozenset(plain(g) for g in GREETINGS)
 _YES = ["ja", "japp", "jo", "javisst", "absolut", "yes", "y", "yep", "yeah", "sure"]
 _NO = ["nej", "nä", "nope", "no", "n", "inte", "not"]
 
@@ -148,6 +149,8 @@ class Dialogue:
             return self._command(state, command)
 
         picked = self._pick_offered(state, text)
+        if picked is None and plain(text) in _GREETING_KEYS:
+            return self._greeting(state)  # mid-flow too: the greeting re-asks the open question
         fs = state.flow
         if fs is not None and not fs.done:
             if picked is not None:
@@ -155,14 +158,12 @@ class Dialogue:
             return self._flow_text(state, text)
         if picked is not None:
             return self._choice(state, picked)
-        if plain(text) in {plain(g) for g in GREETINGS}:
-            return self._greeting(state)
         return self._search(state, text)
 
     def _pick_offered(self, state: ConversationState, text: str) -> str | None:
         """A typed number ('2') or the exact label of an option offered last time."""
         stripped = text.strip().rstrip(".)")
-        if stripped.isdigit() and 1 <= int(stripped) <= len(state.options):
+        if stripped.isdecimal() and stripped.isascii() and 1 <= int(stripped) <= len(state.options):
             return state.options[int(stripped) - 1][1]
         key = plain(text)
         for label, value in state.options:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.dialogue import MAX_CHARS, Dialogue, Incoming, clean
 from bot.knowledge import Knowledge, load_knowledge
+from bot.language import from_locale, guess_language
 from bot.messages import t
 from bot.privacy import pseudonym, redact
 from bot.replies import Reply, Response
@@ -71,7 +72,7 @@ class Engine:
                 await self.store.save(conversation_id, state.to_json())
         except Exception as exc:  # noqa: BLE001 — storage trouble must not crash a conversation
             log.error("conversation store unavailable: %s", type(exc).__name__)
-            lang = "sv"
+            lang = guess_language(incoming.text or "") or from_locale(incoming.locale) or "sv"
             return Response([Reply(t("unavailable", lang))], "error", lang)
         if redaction is not None and redaction.personal_data:
             response.replies.insert(0, Reply(t("privacy_warning", response.lang)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _MULTIPLIERS = [
@@ -39,6 +40,7 @@ def _to_float(digits: str) -> float | None:
         if compact.count(".") > 1:
             return None
     try:
-        return float(compact)
+        value = float(compact)
     except ValueError:
         return None
+    return value if math.isfinite(value) else None

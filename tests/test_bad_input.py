@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.dialogue import MAX_CHARS, Incoming, clean
+from bot.dialogue import MAX_CHARS, Incoming
 from bot.engine import Engine
 from bot.knowledge import Knowledge
 from bot.messages import t
@@ -219,15 +219,10 @@ ANY_CHAR = st.characters(exclude_categories=())  # every code point, lone surrog
 TEXTS = st.one_of(
     st.text(ANY_CHAR, max_size=3000),
     st.text(max_size=300),
+    st.text(st.characters(categories=["N", "Zs", "Po"]), min_size=1, max_size=8),  # numbers in any script: option picks
     st.lists(st.sampled_from(["ja", "nej", "1", "2", "tillbaka", "börja om", "/start", "app", "ce", "upphandling", "\u202e", "🙂", "  "]))
     .map(" ".join),
 )
-
-
-def _known_digit_bug(text: str) -> bool:
-    """Input that hits the reported `_pick_offered` bug (see test_superscript_digit_is_not_an_internal_error)."""
-    stripped = clean(text)[0].strip().rstrip(".)")
-    return stripped.isdigit() and not stripped.isdecimal()
 
 
 def _run(coro):  # type: ignore[no-untyped-def]
@@ -245,14 +240,8 @@ def test_any_text_gets_a_reply_and_the_conversation_goes_on(kb: Knowledge, text:
             engine = Engine(kb, MemoryStore())
             r = await engine.handle("p", Incoming(text=text, locale="sv-SE"))
             assert_sane(r)
-            if not _known_digit_bug(text):
-                assert not errors.records, [rec.getMessage() for rec in errors.records]
+            assert not errors.records, [rec.getMessage() for rec in errors.records]
             r = await engine.handle("p", Incoming(text="hej"))
-            if r.kind != "greeting":
-                # Only an open flow question takes "hej" as a (not understood) answer.
-                state_flow = json.loads(await engine.store.load("p") or "{}").get("flow") or {}
-                assert state_flow and not state_flow.get("done"), (r.kind, r.plain_text()[:200])
-                r = await engine.handle("p", Incoming(text="meny"))
             assert r.kind == "greeting" and r.replies[0].text == t("greeting", r.lang)
         finally:
             logger.removeHandler(errors)
@@ -280,10 +269,9 @@ def test_any_text_or_button_mid_flow_never_breaks_the_flow(kb: Knowledge, first:
     _run(scenario())
 
 
-# -- engine bugs found by these tests --------------------------------------
+# -- engine bugs found by these tests (fixed; kept as regressions) ----------
 
 
-@pytest.mark.xfail(strict=True, reason="BUG dialogue._pick_offered: int('²') raises ValueError for non-decimal digits")
 async def test_superscript_digit_is_not_an_internal_error(engine: Engine, engine_errors: ErrorLog) -> None:
     chat = Chat(engine, "sup")
     await chat.say("starta medicintekniska frågorna")

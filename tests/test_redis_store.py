@@ -21,6 +21,7 @@ from bot.engine import Engine
 from bot.knowledge import Knowledge
 from bot.messages import TEXTS, t
 from bot.redis_store import RedisStore
+from bot.replies import Response
 from bot.state import ConversationState, StoreUnavailable, open_store
 
 from .conftest import Chat
@@ -28,6 +29,12 @@ from .redis_server import RedisServer, free_port, running_server
 
 START_FLOW = "starta medicintekniska frågorna"
 PATH = ["purpose", "software", "value"]  # the device-check flow when answered Ja, Programvara, a number
+
+
+@pytest.fixture(autouse=True)
+def default_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REGELLOTS_REDIS_PREFIX", raising=False)
+    monkeypatch.delenv("REGELLOTS_TTL_DAYS", raising=False)
 
 
 @pytest.fixture
@@ -64,10 +71,10 @@ class Relay:
         self.turn += 1
         return chat
 
-    async def say(self, text: str):  # type: ignore[no-untyped-def]
+    async def say(self, text: str) -> Response:
         return await self._next().say(text)
 
-    async def press(self, label: str):  # type: ignore[no-untyped-def]
+    async def press(self, label: str) -> Response:
         return await self._next().press(label)
 
 
@@ -114,7 +121,7 @@ async def test_state_is_one_expiring_key_per_conversation_under_the_prefix(
         await other.close()
 
 
-def _accepted(r, sent: str) -> int:  # type: ignore[no-untyped-def]
+def _accepted(r: Response, sent: str) -> int:
     """+1 if the response shows an answer taken, -1 for a step back taken, else 0."""
     if sent == "back":
         return -1 if r.replies[0].text == t("going_back", r.lang) else 0
@@ -248,6 +255,7 @@ async def test_waiting_too_long_for_the_lock_gives_the_error_reply(kb: Knowledge
 LOCK_AND_HANG = """
 import asyncio, sys
 from bot.redis_store import RedisStore
+from bot.replies import Response
 
 async def main():
     store = RedisStore(sys.argv[1], lock_timeout=float(sys.argv[2]))
