@@ -30,6 +30,14 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_latency.py
+	$(BIN)/python benchmarks/engine_latency.py --scale 10
+	$(BIN)/python benchmarks/startup_memory.py
+
+# Regenerate what is derived from the knowledge: editor schemas and flow pictures.
+docs: $(STAMP)
+	$(BIN)/regellots schema
+	$(BIN)/regellots schema --link knowledge
+	$(BIN)/regellots graph --all --out docs/flows.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache

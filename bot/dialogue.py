@@ -463,8 +463,11 @@ class Dialogue:
         """Mid-flow text that is neither an answer nor a clear question: offer what it might mean, re-ask."""
         if decision.candidates:
             clarify = self._clarify(state, decision.candidates)
-            return self._question_response(state, clarify.replies + [Reply(t("resume", state.lang))])
-        return self._question_response(state, [Reply(t(message, state.lang))])
+            response = self._question_response(state, clarify.replies + [Reply(t("resume", state.lang))])
+        else:
+            response = self._question_response(state, [Reply(t(message, state.lang))])
+        response.unanswered = True
+        return response
 
     def _typed_choice(self, node: Node, text: str) -> Choice | None:
         """The choice a typed answer means, matched fuzzily against labels and synonyms."""

@@ -76,7 +76,7 @@ class Engine:
             return Response([Reply(t("unavailable", lang))], "error", lang)
         if redaction is not None and redaction.personal_data:
             response.replies.insert(0, Reply(t("privacy_warning", response.lang)))
-        if response.kind in ("fallback", "clarify") and incoming.text:
+        if (response.kind in ("fallback", "clarify") or response.unanswered) and incoming.text:
             await self._record_unanswered(response, incoming.text, user)
         return response
 
@@ -89,7 +89,7 @@ class Engine:
 
     async def _record_unanswered(self, response: Response, text: str, user: str | None) -> None:
         event = {
-            "type": response.kind,
+            "type": response.kind if response.kind in ("fallback", "clarify") else "not-understood",
             "text": clean(text)[0][:500],
             "lang": response.lang,
             "channel": self.channel,

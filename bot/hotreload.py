@@ -30,10 +30,10 @@ def snapshot(directory: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(out)
 
 
-async def watch(engine: Engine, interval: float = 2.0) -> None:
+async def watch(engine: Engine, interval: float = 2.0, seen: tuple[tuple[str, int, int], ...] | None = None) -> None:
     """Poll the knowledge directory and reload when a file changes, appears or goes."""
     directory = engine.knowledge.directory
-    seen = snapshot(directory)
+    seen = snapshot(directory) if seen is None else seen
     while True:
         await asyncio.sleep(interval)
         now = await asyncio.to_thread(snapshot, directory)
@@ -50,6 +50,7 @@ def start_reloading(engine: Engine, *, interval: float | None = None) -> asyncio
     if os.environ.get("REGELLOTS_WATCH", "1") == "0":
         return None
     every = interval if interval is not None else float(os.environ.get("REGELLOTS_WATCH_INTERVAL", "2"))
-    task = loop.create_task(watch(engine, every), name="knowledge-watch")
+    # The first snapshot is taken now, so a change made before the task first runs is not missed.
+    task = loop.create_task(watch(engine, every, snapshot(engine.knowledge.directory)), name="knowledge-watch")
     log.info("watching %s for knowledge changes every %.1fs", engine.knowledge.directory, every)
     return task

@@ -74,6 +74,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--out", type=Path, default=None, help="write to this file instead of printing")
 
 
+def _out(text: str) -> None:
+    """Print, and stop quietly when the reader has gone (e.g. `regellots review | head`)."""
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes at exit
+
+
 def _load(directory: Path | None):  # type: ignore[no-untyped-def]
     """The knowledge, or None after printing its errors."""
     from bot.knowledge import default_directory, load_knowledge
@@ -100,10 +109,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     if knowledge is None:
         return 1
     results = asyncio.run(run_files(knowledge, paths))
-    for result in results:
-        print(result.report())
-    print()
-    print(summary(results))
+    _out("\n".join([r.report() for r in results] + ["", summary(results)]))
     return 0 if all(r.passed for r in results) else 1
 
 
@@ -130,7 +136,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         sources.append(f"{len(questions)} evaluation question(s) in {eval_file}")
     else:
         sources.append(f"no evaluation questions ({eval_file} not found)")
-    print(report(compute(knowledge, reached), sources, results))
+    _out(report(compute(knowledge, reached), sources, results))
     return 0
 
 
@@ -143,7 +149,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     today = args.today or date.today()
     cutoff = before(today, args.older_than)
     due, errors = due_entries(args.knowledge or default_directory(), cutoff)
-    print(report(due, cutoff, today, errors))
+    _out(report(due, cutoff, today, errors))
     return 0
 
 
@@ -181,9 +187,9 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
         return 1
     groups = group(events, args.threshold)
     if args.json:
-        print(json.dumps({"since": since_text.strip() or None, "total": sum(g.count for g in groups), "groups": [g.as_dict() for g in groups[: args.limit]]}, ensure_ascii=False, indent=2))
+        _out(json.dumps({"since": since_text.strip() or None, "total": sum(g.count for g in groups), "groups": [g.as_dict() for g in groups[: args.limit]]}, ensure_ascii=False, indent=2))
     else:
-        print(report(groups, since_text, args.limit))
+        _out(report(groups, since_text, args.limit))
     return 0
 
 
@@ -225,5 +231,5 @@ def cmd_graph(args: argparse.Namespace) -> int:
         args.out.write_text(text, encoding="utf-8")
         print(f"wrote {args.out}")
     else:
-        sys.stdout.write(text)
+        _out(text.rstrip("\n"))
     return 0

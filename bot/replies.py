@@ -41,6 +41,8 @@ class Response:
     flow: str | None = None
     regulations: list[str] = field(default_factory=list)
     agencies: list[str] = field(default_factory=list)
+    #: The message was not understood (also mid-flow): maintainers should see it in `regellots unanswered`.
+    unanswered: bool = False
 
     @property
     def options(self) -> list[Option]:

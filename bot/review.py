@@ -67,4 +67,4 @@ def _age(day: date, today: date) -> str:
         return f"{years} year{'s' if years > 1 else ''} ago"
     if days >= 60:
         return f"{days // 30} months ago"
-    return f"{days} days ago"
+    return f"{days} day{'s' if days != 1 else ''} ago"

@@ -21,7 +21,7 @@ from bot.dialogue import Incoming
 from bot.engine import Engine
 from bot.knowledge import Knowledge, load_knowledge
 from bot.periods import before, parse_period, parse_since
-from bot.state import MemoryStore, SQLiteStore
+from bot.state import MemoryStore, SQLiteStore, StateStore
 from bot.unanswered import group
 
 from .conftest import FIXTURE_KB, SHIPPED_KB
@@ -279,7 +279,7 @@ UNANSWERED = [
 ]
 
 
-async def _record(knowledge: Knowledge, store: MemoryStore | SQLiteStore) -> None:
+async def _record(knowledge: Knowledge, store: StateStore) -> None:
     """Ask unanswerable questions through the engine, as users of two channels would."""
     engines = {channel: Engine(knowledge, store, channel=channel) for channel in ("telegram", "teams")}
     for i, (text, channel) in enumerate(UNANSWERED):
@@ -331,6 +331,25 @@ async def test_unanswered_reads_the_state_named_by_the_environment(
     monkeypatch.setenv("REGELLOTS_STATE", str(path))
     code, out = await asyncio.to_thread(run, capsys, "unanswered", "--since", "1d", "--limit", "1")
     assert code == 0 and "7 unanswered questions since" in out and "and 3 more group(s)" in out
+
+
+async def test_unanswered_report_from_redis(kb: Knowledge, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.redis_store import RedisStore
+
+    from .redis_server import running_server
+
+    servers = running_server(tmp_path_factory)
+    server = next(servers)
+    try:
+        store = RedisStore(server.url)
+        await _record(kb, store)
+        await store.close()
+        code, out = await asyncio.to_thread(run, capsys, "unanswered", "--state", server.url)
+        assert code == 0
+        assert "7 unanswered questions, in 4 groups" in out and "channels: telegram 2, teams 1" in out
+        assert "user" not in out
+    finally:
+        servers.close()
 
 
 # -- schemas -------------------------------------------------------------------------------------
