@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot.cli import command
+from bot.cli import command, knowledge_arg
 
 DEFAULT_PORT = 3978
 
@@ -21,7 +21,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 in a container)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    p.add_argument("--knowledge", type=Path, default=None, help="knowledge directory (default: $REGELLOTS_KNOWLEDGE or the shipped one)")
+    knowledge_arg(p)
 
     from adapters.teams_manifest import PackageOptions
 

@@ -13,9 +13,8 @@ import logging
 import os
 import re
 import sys
-from pathlib import Path
 
-from bot.cli import command
+from bot.cli import command, knowledge_arg
 
 # Telegram allows 1–256 characters A–Z, a–z, 0–9, _ and - in a webhook secret token.
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -28,7 +27,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         description="Token from TELEGRAM_BOT_TOKEN; webhook secret from TELEGRAM_WEBHOOK_SECRET; "
         "optional TELEGRAM_API_BASE_URL (self-hosted Bot API server); state from REGELLOTS_STATE.",
     )
-    p.add_argument("--knowledge", type=Path, default=None, help="knowledge directory (default: $REGELLOTS_KNOWLEDGE or the shipped one)")
+    knowledge_arg(p)
     p.add_argument("--webhook-url", default=None, help="public HTTPS URL Telegram posts updates to; its path is served locally")
     p.add_argument("--host", default="127.0.0.1", help="webhook: address to listen on (default 127.0.0.1, behind a reverse proxy)")
     p.add_argument("--port", type=int, default=8443, help="webhook: port to listen on (default 8443)")

@@ -22,7 +22,8 @@ def command(name: str) -> Callable[[Callable[[argparse.Namespace], int]], Callab
     return register
 
 
-def _knowledge_arg(p: argparse.ArgumentParser) -> None:
+def knowledge_arg(p: argparse.ArgumentParser) -> None:
+    """The --knowledge option every command that loads the knowledge base shares."""
     p.add_argument("--knowledge", type=Path, default=None, help="knowledge directory (default: $REGELLOTS_KNOWLEDGE or the shipped one)")
 
 
@@ -35,17 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("directory", nargs="?", type=Path, default=None)
 
     p = sub.add_parser("chat", help="chat in the terminal")
-    _knowledge_arg(p)
+    knowledge_arg(p)
     p.add_argument("--state", default="memory", help="state store: memory (default), a file path, sqlite:///path or redis://…")
 
     p = sub.add_parser("ask", help="answer questions as first messages of new conversations")
-    _knowledge_arg(p)
+    knowledge_arg(p)
     p.add_argument("--lang", choices=["sv", "en"], default=None)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("question", nargs="*", help="the question; without it, one question per line on stdin")
 
     p = sub.add_parser("eval", help="evaluate answers against a question file")
-    _knowledge_arg(p)
+    knowledge_arg(p)
     p.add_argument("file", type=Path)
     p.add_argument("--floor", type=float, default=None, help="exit 1 if in-scope accuracy is below this (0–1)")
     p.add_argument("--json", action="store_true")

@@ -15,11 +15,7 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
-from bot.cli import command
-
-
-def _knowledge_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--knowledge", type=Path, default=None, help="knowledge directory (default: $REGELLOTS_KNOWLEDGE or the shipped one)")
+from bot.cli import command, knowledge_arg
 
 
 def _date(text: str) -> date:
@@ -41,16 +37,16 @@ def _period(text: str) -> str:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("test", help="run conversation tests (YAML); exit 1 if one fails")
-    _knowledge_arg(p)
+    knowledge_arg(p)
     p.add_argument("paths", nargs="*", type=Path, help="test files or directories (default: tests/conversations)")
 
     p = sub.add_parser("coverage", help="list topics, flow questions and rules that no test or evaluation question reaches")
-    _knowledge_arg(p)
+    knowledge_arg(p)
     p.add_argument("--tests", type=Path, default=None, help="conversation test directory (default: tests/conversations)")
     p.add_argument("--eval", type=Path, default=None, help="evaluation questions (default: tests/eval/questions.yaml)")
 
     p = sub.add_parser("review", help="list knowledge entries whose reviewed date is old")
-    _knowledge_arg(p)
+    knowledge_arg(p)
     p.add_argument("--older-than", type=_period, default="12m", help="a period: Nd, Nw, Nm or Ny (default 12m)")
     p.add_argument("--today", type=_date, default=None, help=argparse.SUPPRESS)  # for tests: pretend today is this date
 
@@ -66,7 +62,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--link", type=Path, default=None, metavar="DIR", help="also add the schema line to every YAML file under DIR that lacks it")
 
     p = sub.add_parser("graph", help="draw a flow as Mermaid or Graphviz dot")
-    _knowledge_arg(p)
+    knowledge_arg(p)
     p.add_argument("flow", nargs="?", help="the flow id")
     p.add_argument("--all", action="store_true", help="every flow, as Markdown with Mermaid pictures")
     p.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
