@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -49,14 +49,19 @@ class RedisStore(_LocalLocks):
         lock_wait: float = 5.0,
         socket_timeout: float = 1.0,
         max_events: int = MAX_EVENTS,
+        max_connections: int = 64,
     ) -> None:
         super().__init__()
         self.ttl = ttl
         self.prefix = prefix if prefix is not None else os.environ.get("REGELLOTS_REDIS_PREFIX", DEFAULT_PREFIX)
         self.lock_timeout, self.lock_wait, self.max_events = lock_timeout, lock_wait, max_events
         self._ping_timeout = socket_timeout
-        self.redis: Redis = Redis.from_url(
+        # A blocking pool: under a burst, a message waits (up to lock_wait) for a free connection
+        # instead of failing at once when the pool is exhausted.
+        pool = BlockingConnectionPool.from_url(
             url,
+            max_connections=max_connections,
+            timeout=lock_wait,
             decode_responses=True,
             socket_connect_timeout=socket_timeout,
             socket_timeout=socket_timeout,
@@ -65,6 +70,7 @@ class RedisStore(_LocalLocks):
             retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), 1, supported_errors=(RedisConnectionError,)),
             health_check_interval=30,
         )
+        self.redis: Redis = Redis(connection_pool=pool)
 
     def _key(self, conversation_id: str) -> str:
         return f"{self.prefix}conv:{conversation_id}"
