@@ -56,12 +56,14 @@ class RedisStore(_LocalLocks):
         self.prefix = prefix if prefix is not None else os.environ.get("REGELLOTS_REDIS_PREFIX", DEFAULT_PREFIX)
         self.lock_timeout, self.lock_wait, self.max_events = lock_timeout, lock_wait, max_events
         self._ping_timeout = socket_timeout
-        # A blocking pool: under a burst, a message waits (up to lock_wait) for a free connection
-        # instead of failing at once when the pool is exhausted.
+        # A blocking pool: under a burst, a message waits for a free connection instead of failing at
+        # once when the pool is exhausted. The wait is generous because a busy process is slow to hand
+        # connections back (its event loop is the bottleneck), not because Redis is gone: a dead Redis
+        # still fails fast on the socket timeouts below.
         pool = BlockingConnectionPool.from_url(
             url,
             max_connections=max_connections,
-            timeout=lock_wait,
+            timeout=20,
             decode_responses=True,
             socket_connect_timeout=socket_timeout,
             socket_timeout=socket_timeout,

@@ -1,0 +1,199 @@
+"""Throughput and latency of the two HTTP channel endpoints under many concurrent conversations.
+
+    python benchmarks/http_load.py [--channel teams|telegram|both] [--conversations 200] [--messages 20]
+                                   [--knowledge knowledge] [--state memory|redis://…] [--fast-msrest] [--telegram-rate-limit]
+
+The server under test runs in its own process, as deployed (tests/test_load.py `serve`: `regellots teams`,
+or the Telegram bot in webhook mode with a secret); this process generates the load and plays the other side
+on 127.0.0.1 – the stub Bot Connector (tests/fake_connector.py) or the fake Bot API (tests/fake_telegram.py).
+Conversations are realistic walks through the shipped knowledge: a greeting, menu and flow buttons,
+evaluation questions (tests/eval/questions.yaml) typed as free text, commands, a switch to English.
+
+Teams: each conversation posts its next activity when the previous POST /api/messages returned; the server
+answers only after its replies reached the Connector, so the request time is the whole turn.
+Telegram: the webhook acknowledges an update at once and answers through the Bot API afterwards, so two times
+are reported: the acknowledgement, and the update until its last reply reached the Bot API. Each conversation
+writes again once the bot answered, as people do (posting sooner is what tests/test_load.py's strict Telegram
+test does; it checks order, and a conversation whose replies go wrong stalls and spoils the numbers). Without
+--telegram-rate-limit the adapter's AIORateLimiter (30 Bot API calls per second overall, as Telegram asks) is
+off, to measure the adapter rather than the limiter.
+
+Every reply is also checked against a reference engine (right conversation, order, content); a failed check
+is printed, and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import shlex
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.evaluation import load_questions  # noqa: E402
+from tests.fake_connector import FakeConnector  # noqa: E402
+from tests.test_load import (  # noqa: E402
+    RecordingTelegram,
+    Run,
+    Step,
+    check_teams,
+    check_telegram,
+    drive_teams,
+    drive_telegram,
+    http_session,
+    load,
+    plan_teams,
+    plan_telegram,
+    press,
+    serving,
+    teams_client,
+    text,
+)
+
+LIMIT = 600.0  # seconds for one channel's run, whatever happens
+
+
+def scripts(conversations: int, messages: int) -> list[list[Step]]:
+    """One script per conversation on the shipped knowledge; "#n" presses the n-th option offered then."""
+    questions = load_questions(ROOT / "tests" / "eval" / "questions.yaml")
+    swedish = [q.q for q in questions if q.lang == "sv" and not q.out_of_scope]
+    english = [q.q for q in questions if q.lang == "en" and not q.out_of_scope]
+    out = []
+    for i in range(conversations):
+        rng = random.Random(i)
+
+        def choose(rng: random.Random = rng) -> Step:
+            return press(f"#{rng.randrange(6)}")
+
+        steps = [text("hej"), press(f"#{i}"), choose(), choose(), choose(), text(rng.choice(swedish)), text("varför")]
+        steps += [text(rng.choice(swedish)), choose(), choose(), text("källor"), text(rng.choice(swedish)), text("börja om")]
+        steps += [choose(), choose(), choose(), text(rng.choice(swedish)), text("/lang en"), text(rng.choice(english)), choose()]
+        while len(steps) < messages:
+            steps.append(text(rng.choice(swedish)) if len(steps) % 3 else choose())
+        out.append(steps[:messages])
+    return out
+
+
+def ms(seconds: list[float], p: float) -> float:
+    ordered = sorted(seconds)
+    return 1000 * ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def report(name: str, run: Run, check: str | None) -> None:
+    print(f"\n{name}")
+    print(f"  {run.requests} requests in {run.seconds:.1f} s: {run.throughput:.0f} messages/s; HTTP errors {len(run.errors)}")
+    if run.latencies:
+        lat = run.latencies
+        print(
+            f"  latency per message: p50 {ms(lat, 50):.0f} ms, p90 {ms(lat, 90):.0f} ms, p99 {ms(lat, 99):.0f} ms, max {max(lat) * 1000:.0f} ms"
+        )
+    if run.acks:
+        print(f"  webhook acknowledgement: p50 {ms(run.acks, 50):.1f} ms, p99 {ms(run.acks, 99):.1f} ms")
+    if run.requests:
+        print(f"  server process CPU: {run.server_cpu:.1f} s = {1000 * run.server_cpu / run.requests:.1f} ms per message")
+    if run.stalled:
+        print(f"  conversations given up: {len(run.stalled)}, e.g. {run.stalled[0]}")
+    print(f"  check: {'every reply in the right conversation, in order, as expected' if check is None else 'FAILED: ' + check}")
+
+
+async def teams(args: argparse.Namespace, plans_for: list[list[Step]]) -> bool:
+    plans = await plan_teams(load(args.knowledge), plans_for)
+    connector, run = await FakeConnector().start(), Run()
+    try:
+        options = ["--fast-msrest"] if args.fast_msrest else []
+        async with serving("teams", args.knowledge, state=args.state, options=options) as server, http_session() as http:
+            cpu = server.cpu()
+            run, ids = await drive_teams(teams_client(connector, server.url, http), plans)
+            run.server_cpu = server.cpu() - cpu
+        check = _check(lambda: check_teams(connector, plans, ids))
+    except AssertionError as exc:  # the server logged errors (e.g. its store failed): still show the numbers
+        check = str(exc).splitlines()[0]
+    finally:
+        await connector.stop()
+    report("Teams: POST /api/messages (botbuilder CloudAdapter, aiohttp)" + (", msrest fix" if args.fast_msrest else ""), run, check)
+    return check is None and not run.errors
+
+
+async def telegram(args: argparse.Namespace, plans_for: list[list[Step]]) -> bool:
+    fake = await RecordingTelegram().start()
+    plans = await plan_telegram(load(args.knowledge), plans_for, fake.username)
+    run = Run()
+    try:
+        options = ["--rate-limit"] if args.telegram_rate_limit else []
+        async with serving("telegram", args.knowledge, state=args.state, api=fake.base_url, options=options) as server:
+            cpu = server.cpu()
+            run, facts = await drive_telegram(fake, server.url, plans, patient=True)
+            run.server_cpu = server.cpu() - cpu
+        check = _check(lambda: check_telegram(fake, plans, facts))
+    except AssertionError as exc:
+        check = str(exc).splitlines()[0]
+    finally:
+        await fake.close()
+    limiter = "AIORateLimiter as shipped" if args.telegram_rate_limit else "rate limiter off"
+    report(f"Telegram: webhook (python-telegram-bot, tornado; {limiter}; replies via the fake Bot API)", run, check)
+    return check is None and not run.errors and not run.stalled
+
+
+def _check(check: object) -> str | None:
+    try:
+        check()  # type: ignore[operator]
+    except AssertionError as exc:
+        return str(exc).splitlines()[0]
+    return None
+
+
+def machine() -> str:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    versions = ", ".join(f"{p} {metadata.version(p)}" for p in ("aiohttp", "botbuilder-core", "python-telegram-bot", "httpx", "redis"))
+    model = next((line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")), platform.processor())
+    return f"{platform.platform()}, {model}, {cores} cores; Python {platform.python_version()}; {versions}"
+
+
+def _cpuinfo() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return []
+
+
+async def main(args: argparse.Namespace) -> int:
+    conversations = scripts(args.conversations, args.messages)
+    print("command: " + shlex.join([Path(sys.executable).name, "benchmarks/http_load.py", *sys.argv[1:]]))
+    print(f"machine: {machine()}")
+    print(f"knowledge: {load(args.knowledge).summary()}; state: {args.state}")
+    print(f"load: {args.conversations} concurrent conversations × {args.messages} messages, each sent when the previous one was answered")
+    ok = True
+    started = time.perf_counter()
+    if args.channel in ("teams", "both"):
+        ok &= await asyncio.wait_for(teams(args, conversations), LIMIT)
+    if args.channel in ("telegram", "both"):
+        ok &= await asyncio.wait_for(telegram(args, conversations), LIMIT)
+    print(f"\n(total {time.perf_counter() - started:.0f} s; engine alone for comparison: benchmarks/engine_latency.py)")
+    return 0 if ok else 1
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--channel", choices=["teams", "telegram", "both"], default="both")
+    parser.add_argument("--conversations", type=int, default=200)
+    parser.add_argument("--messages", type=int, default=20)
+    parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
+    parser.add_argument("--state", default="memory", help="the server's state store: memory (default) or redis://…")
+    parser.add_argument(
+        "--fast-msrest", action="store_true", help="Teams: a frozenset for msrest's retry codes (see tests/test_load.fast_msrest)"
+    )
+    parser.add_argument("--telegram-rate-limit", action="store_true", help="Telegram: keep the adapter's AIORateLimiter (30 calls/s)")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    sys.exit(asyncio.run(main(parse())))
