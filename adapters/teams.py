@@ -144,7 +144,20 @@ class _BotFramework:
         from botbuilder.schema import Activity
 
         async def logic(context: TurnContext) -> None:
+            # The SDK stamps every reply with the incoming activity's locale; keep the one we rendered
+            # (a user who switched to English gets replies marked en-US even from a sv-SE client).
+            rendered: dict[str, str | None] = {"locale": None}
+
+            async def keep_locale(_context: TurnContext, sent: list[Any], next_send: Any) -> Any:
+                if rendered["locale"]:
+                    for act in sent:
+                        act.locale = rendered["locale"]
+                return await next_send()
+
+            context.on_send_activities(keep_locale)
+
             async def send(activities: list[dict[str, Any]]) -> None:
+                rendered["locale"] = next((a["locale"] for a in activities if a.get("locale")), rendered["locale"])
                 await context.send_activities([Activity().deserialize(a) for a in activities])
 
             await outgoing(send)

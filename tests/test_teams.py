@@ -560,3 +560,9 @@ def test_cli_registers_the_teams_commands() -> None:
     args = build_parser().parse_args(["teams", "--port", "4000", "--knowledge", "tests/fixtures/kb"])
     assert (args.command, args.host, args.port, args.knowledge) == ("teams", "127.0.0.1", 4000, Path("tests/fixtures/kb"))
     assert build_parser().parse_args(["teams"]).port == 3978
+
+
+async def test_replies_carry_the_language_they_are_written_in(connector: FakeConnector, server: Server) -> None:
+    """The SDK would stamp replies with the client's locale (sv-SE); a user who chose English gets en-US."""
+    [reply] = await server.say("/lang en")
+    assert reply.text.startswith("OK, I'll answer in English") and reply.activity.get("locale") == "en-US"
