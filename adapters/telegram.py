@@ -27,7 +27,7 @@ import logging
 import re
 import traceback
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -62,6 +62,7 @@ from bot.dialogue import Incoming
 from bot.engine import Engine
 from bot.language import from_locale
 from bot.replies import Option, Reply, Response
+from bot.state import ConversationLocks
 
 log = logging.getLogger("regellotsen.telegram")
 
@@ -273,27 +274,6 @@ class Target:
     user: str | None = None
 
 
-class _Serial:
-    """Per-conversation locks so the replies to two quick messages go out in order."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def lock(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-
 def addressed_text(message: Message, bot_id: int, username: str) -> str | None:
     """The text meant for the bot, or None. Private: everything. Groups: commands, @mentions, replies to the bot."""
     text = message.text or ""
@@ -323,7 +303,7 @@ class TelegramAdapter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.tokens = CallbackTokens()
-        self._serial = _Serial()
+        self._serial = ConversationLocks()  # replies to two quick messages go out in order
 
     def install(self, app: Application) -> None:
         app.bot_data["adapter"] = self

@@ -29,14 +29,14 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError, RedisError
 
-from bot.state import DEFAULT_TTL, MAX_EVENTS, StoreUnavailable, _LocalLocks, event_json
+from bot.state import DEFAULT_TTL, MAX_EVENTS, ConversationLocks, StoreUnavailable, event_json
 
 log = logging.getLogger("regellotsen.state")
 
 DEFAULT_PREFIX = "regellots:"
 
 
-class RedisStore(_LocalLocks):
+class RedisStore(ConversationLocks):
     """The StateStore protocol on Redis (see bot/state.py)."""
 
     def __init__(

@@ -115,7 +115,7 @@ class StateStore(Protocol):
     async def close(self) -> None: ...
 
 
-class _LocalLocks:
+class ConversationLocks:
     """Per-conversation asyncio locks, dropped when no one holds or waits for them."""
 
     def __init__(self) -> None:
@@ -144,7 +144,7 @@ class _LocalLocks:
                 self._locks[conversation_id] = (lock, users - 1)
 
 
-class MemoryStore(_LocalLocks):
+class MemoryStore(ConversationLocks):
     """In-process store with expiry and a size cap, so memory stays bounded."""
 
     def __init__(self, ttl: float = DEFAULT_TTL, max_conversations: int = 100_000) -> None:
@@ -188,7 +188,7 @@ class MemoryStore(_LocalLocks):
         return len(self._data)
 
 
-class SQLiteStore(_LocalLocks):
+class SQLiteStore(ConversationLocks):
     """The embedded default: one file; a user mid-flow continues after a restart."""
 
     def __init__(self, path: str | Path, ttl: float = DEFAULT_TTL) -> None:
