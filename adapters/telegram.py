@@ -350,16 +350,17 @@ class TelegramAdapter:
         thread = getattr(message, "message_thread_id", None) if getattr(message, "is_topic_message", False) else None
         target = Target(message.chat.id, thread, owner=user.id if group else None, user=str(user.id))
         cid = conversation_id(message.chat, user)
-        # Take the conversation's turn before the first await: a text typed right after the press
-        # must be handled after it, not overtake it while the press is being acknowledged.
-        async with self._serial.lock(cid):
+        async def acknowledge() -> None:
             await self._answer(query)
             await self._remove_keyboard(context, message.chat.id, message.message_id)
-            if value is None:  # an unknown token: say so (in the conversation's language) and show the menu
-                menu = Incoming(choice="cmd:menu", locale=user.language_code)
-                await self._respond_now(context, update, cid, menu, target, prefix=lambda lang: [Reply(text_for("expired", lang))])
-                return
-            await self._respond_now(context, update, cid, Incoming(choice=value, locale=user.language_code), target)
+
+        # Acknowledge inside the conversation's turn: a text typed right after the press must be
+        # handled after it, not overtake it while the press is being acknowledged.
+        if value is None:  # an unknown token: say so (in the conversation's language) and show the menu
+            menu = Incoming(choice="cmd:menu", locale=user.language_code)
+            await self.respond(context, update, cid, menu, target, prefix=lambda lang: [Reply(text_for("expired", lang))], first=acknowledge)
+            return
+        await self.respond(context, update, cid, Incoming(choice=value, locale=user.language_code), target, first=acknowledge)
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Photos, stickers, voice, documents … in a private chat: say that only text is understood."""
@@ -399,25 +400,17 @@ class TelegramAdapter:
         incoming: Incoming,
         target: Target,
         prefix: Callable[[str], list[Reply]] | None = None,
+        first: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """Answer one update in its conversation's turn; `first` runs inside that turn, before answering."""
         async with self._serial.lock(cid):
-            await self._respond_now(context, update, cid, incoming, target, prefix)
-
-    async def _respond_now(
-        self,
-        context: ContextTypes.DEFAULT_TYPE,
-        update: Update,
-        cid: str,
-        incoming: Incoming,
-        target: Target,
-        prefix: Callable[[str], list[Reply]] | None = None,
-    ) -> None:
-        """Answer one update; the caller holds the conversation's lock."""
-        await self._typing(context, target)
-        response = await self.engine.handle(cid, incoming, user=target.user)
-        if prefix is not None:
-            response.replies[:0] = prefix(response.lang)
-        sent = await self.send(context, target, response)
+            if first is not None:
+                await first()
+            await self._typing(context, target)
+            response = await self.engine.handle(cid, incoming, user=target.user)
+            if prefix is not None:
+                response.replies[:0] = prefix(response.lang)
+            sent = await self.send(context, target, response)
         log.info("update %s: %s → %s, %d message(s)", update.update_id, "choice" if incoming.choice else "text", response.kind, sent)
 
     async def send(self, context: ContextTypes.DEFAULT_TYPE, target: Target, response: Response) -> int:

@@ -8,6 +8,7 @@ from bot.knowledge import Knowledge
 from bot.messages import t
 from bot.model import Agency, Flow, GlossaryEntry, Node, Regulation, Rule, Source, Topic
 from bot.replies import Citation, Option, Reply
+from bot.rules import facts_read
 
 
 def citations(sources: Iterable[Source], lang: str) -> tuple[Citation, ...]:
@@ -146,8 +147,6 @@ def _amount(value: float, lang: str) -> str:
 
 
 def conclusion_replies(k: Knowledge, flow: Flow, fired: list[Rule], history: list[dict], lang: str) -> list[Reply]:
-    from bot.rules import facts_read
-
     if not fired:
         return [Reply(flow.no_conclusion.get(lang).strip() + "\n\n" + t("disclaimer", lang), title=f"{t('result', lang)} – {flow.title.get(lang)}")]
     blocks = []

@@ -26,6 +26,7 @@ from pydantic import BeforeValidator, Field, ValidationError, WithJsonSchema, mo
 from bot.dialogue import Incoming
 from bot.engine import Engine
 from bot.knowledge import Knowledge
+from bot.loader import knowledge_files, label_for
 from bot.model import Lang, Strict
 from bot.replies import Response
 from bot.state import ConversationState, MemoryStore
@@ -106,26 +107,13 @@ def find_test_files(paths: list[Path]) -> list[Path]:
     """YAML files named by `paths` (files, or directories searched recursively; '_' and '.' names skipped)."""
     out: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            for p in sorted(path.rglob("*")):
-                rel = p.relative_to(path)
-                if p.is_file() and p.suffix in (".yaml", ".yml") and not any(part.startswith(("_", ".")) for part in rel.parts):
-                    out.append(p)
-        else:
-            out.append(path)
+        out.extend(knowledge_files(path) if path.is_dir() else [path])
     return out
-
-
-def label_of(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def load_test(path: Path, label: str | None = None) -> tuple[ConversationFile | None, list[Problem]]:
     """Parse and check one test file. Returns (test or None, problems with file:line)."""
-    label = label or label_of(path)
+    label = label or label_for(path)
     if not path.is_file():
         return None, [Problem(label, 0, "no such file")]
     data, problems = load_yaml(path, label)
@@ -341,7 +329,7 @@ async def run_files(knowledge: Knowledge, paths: list[Path]) -> list[FileResult]
     for path in paths:
         tf, problems = load_test(path)
         if tf is None:
-            results.append(FileResult(label_of(path), problems=problems))
+            results.append(FileResult(label_for(path), problems=problems))
             continue
         results.append(await run_test(knowledge, tf))
     return results

@@ -22,7 +22,7 @@ from bot.messages import t
 from bot.model import END, Choice, Node
 from bot.numbers import parse_amount
 from bot.replies import Option, Reply, Response
-from bot.rules import conclude
+from bot.rules import conclude, facts_read
 from bot.state import ConversationState, FlowState
 from bot.textnorm import plain
 
@@ -529,8 +529,6 @@ class Dialogue:
         if last["kind"] == "conclusion" and fs is not None and last["flow"] in k.flows:
             flow = k.flows[last["flow"]]
             rules = [r for r in k.rules_for(flow.id) if r.id in last["rules"]]
-            from bot.rules import facts_read
-
             blocks = []
             for rule in rules:
                 block = rule.conclude.text.get(lang).strip()

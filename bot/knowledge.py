@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.loader import ParsedFile, knowledge_files, parse_file
+from bot.loader import ParsedFile, knowledge_files, label_for, parse_file
 from bot.matching import Matcher, Target
 from bot.model import Agency, Flow, GlossaryEntry, Node, OutOfScope, Regulation, Rule, Synonym, Topic
 from bot.yamlfile import Problem
@@ -73,19 +73,11 @@ def read_files(directory: Path) -> _Collected:
     if not files:
         out.problems.append(Problem(str(directory), 0, "no .yaml files in the knowledge directory"))
     for path in files:
-        label = _label(path)
-        parsed, problems = parse_file(path, label)
+        parsed, problems = parse_file(path, label_for(path))
         out.problems.extend(problems)
         if parsed is not None:
             out.files.append(parsed)
     return out
-
-
-def _label(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def load_knowledge(directory: Path | None = None, *, check_collisions: bool = False) -> tuple[Knowledge | None, list[Problem]]:
@@ -170,7 +162,7 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
     return knowledge
 
 
-def entity_token(kind: str, entity_id: str) -> str:
+def entity_token(entity_id: str) -> str:
     """The one word an entity's names and aliases are rewritten to before matching."""
     return entity_id.replace("-", "")
 
@@ -188,7 +180,7 @@ def build_matcher(
     entries: list[tuple[Target, str]] = []
     for kind, table in (("regulation", regulations), ("agency", agencies)):
         for eid, e in table.items():
-            token = entity_token(kind, eid)
+            token = entity_token(eid)
             names = [e.name.sv, e.name.en, *e.aliases] + ([e.short_name] if e.short_name else [])
             rewrites += [(name, token) for name in names]
             entries.append((Target(kind, eid), token))

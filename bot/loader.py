@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.model import KnowledgeFile
-from bot.yamlfile import LineDict, LineList, Problem, line_of, load_yaml
+from bot.yamlfile import LineDict, Problem, line_of, load_yaml
 
 SECTIONS = ("regulations", "agencies", "topics", "flows", "rules", "glossary", "synonyms", "menu")
 
@@ -24,6 +24,14 @@ class ParsedFile:
 
     def line(self, *loc: Any) -> int:
         return line_of(self.raw, loc)
+
+
+def label_for(path: Path) -> str:
+    """How a file is named in messages: relative to the working directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def knowledge_files(directory: Path) -> list[Path]:
@@ -104,4 +112,3 @@ def _collect_keys() -> None:
 
 _collect_keys()
 
-__all__ = ["ParsedFile", "knowledge_files", "parse_file", "LineList"]

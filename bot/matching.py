@@ -243,10 +243,3 @@ class Matcher:
             Match(self.targets[t], round(score, 4), self.phrasings[pid].text, round(evidence[t], 3))
             for t, (score, pid) in ranked
         ]
-
-    def similarity(self, a: str, b: str) -> float:
-        """0..1 similarity of two short texts after analysis (for choosing among offered options)."""
-        sa, sb = " ".join(self.analyse(a)), " ".join(self.analyse(b))
-        if not sa or not sb:
-            return fuzz.ratio(fold(a.lower()), fold(b.lower())) / 100.0
-        return fuzz.WRatio(sa, sb) / 100.0
