@@ -7,9 +7,9 @@ import sys
 import textwrap
 from typing import TextIO
 
-from bot.dialogue import Incoming
-from bot.engine import Engine
-from bot.replies import Response
+from bot.conversation.engine import Engine
+from bot.conversation.replies import Response
+from bot.understanding.pipeline import Incoming
 
 
 def render(response: Response, width: int = 88) -> str:

@@ -25,8 +25,8 @@ from typing import Any
 from aiohttp import web
 
 from adapters.teams_activity import Turn, check_activity, is_loopback, plan_turn, render, short_hash
-from bot import hotreload
-from bot.engine import Engine
+from bot.conversation import hotreload
+from bot.conversation.engine import Engine
 
 log = logging.getLogger("regellotsen.teams")
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from bot.dialogue import MAX_CHARS, Incoming
-from bot.messages import t
-from bot.replies import Citation, Option, Reply, Response
+from bot.conversation.messages import t
+from bot.conversation.replies import Citation, Option, Reply, Response
+from bot.understanding.pipeline import MAX_CHARS, Incoming
 
 CHANNEL = "msteams"
 MAX_SUGGESTED = 3  # Teams shows at most three suggested actions

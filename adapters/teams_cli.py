@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot.cli import command, knowledge_arg
+from bot.commandline import command, knowledge_arg
 
 DEFAULT_PORT = 3978
 
@@ -41,7 +41,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 @command("teams")
 def cmd_teams(args: argparse.Namespace) -> int:
     from adapters.teams import TeamsSettings, run
-    from bot.engine import load_engine
+    from bot.conversation.engine import load_engine
     from bot.state import open_store
 
     settings = TeamsSettings.from_env()

@@ -57,12 +57,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import hotreload
-from bot.dialogue import Incoming
-from bot.engine import Engine
-from bot.language import from_locale
-from bot.replies import Option, Reply, Response
+from bot.conversation import hotreload
+from bot.conversation.engine import Engine
+from bot.conversation.replies import Option, Reply, Response
 from bot.state import ConversationLocks
+from bot.understanding.language import from_locale
+from bot.understanding.pipeline import Incoming
 
 log = logging.getLogger("regellotsen.telegram")
 

@@ -14,7 +14,7 @@ import os
 import re
 import sys
 
-from bot.cli import command, knowledge_arg
+from bot.commandline import command, knowledge_arg
 
 # Telegram allows 1–256 characters A–Z, a–z, 0–9, _ and - in a webhook secret token.
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -51,7 +51,7 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken
 
     from adapters.telegram import ALLOWED_UPDATES, build_application, webhook_options
-    from bot.engine import load_engine
+    from bot.conversation.engine import load_engine
     from bot.state import open_store
 
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # opt in to PTB's timedelta durations: no deprecation warnings

@@ -24,11 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.dialogue import Incoming  # noqa: E402
-from bot.engine import Engine  # noqa: E402
-from bot.evaluation import load_questions  # noqa: E402
+from bot.conversation.engine import Engine  # noqa: E402
 from bot.knowledge import Knowledge, assemble, load_knowledge, read_files  # noqa: E402
+from bot.maintain.evaluation import load_questions  # noqa: E402
 from bot.state import MemoryStore  # noqa: E402
+from bot.understanding.pipeline import Incoming  # noqa: E402
 
 _SYLLABLES = ["ka", "lo", "mi", "ster", "vand", "rik", "bo", "sen", "tul", "gra", "pe", "nor", "dis", "val", "ung"]
 

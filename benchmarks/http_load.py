@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.evaluation import load_questions  # noqa: E402
+from bot.maintain.evaluation import load_questions  # noqa: E402
 from tests.fake_connector import FakeConnector  # noqa: E402
 from tests.test_load import (  # noqa: E402
     RecordingTelegram,

@@ -48,8 +48,8 @@ def startup_time() -> float:
 MEMORY_CHILD = """
 import asyncio, resource, sys
 sys.path.insert(0, {root!r})
-from bot.dialogue import Incoming
-from bot.engine import Engine
+from bot.understanding.pipeline import Incoming
+from bot.conversation.engine import Engine
 from bot.knowledge import load_knowledge
 from bot.state import MemoryStore
 k, _ = load_knowledge()

@@ -3,7 +3,7 @@
     python benchmarks/tune_matching.py [tests/eval/questions.yaml]
 
 Prints the best settings by in-scope accuracy with out-of-scope accuracy as a
-constraint. Used to choose the constants in bot/matching.py and bot/dialogue.py;
+constraint. Used to choose the constants in bot/understanding/matching.py and bot/understanding/decision.py;
 keep the grid coarse so the choice generalises beyond the questions it saw.
 """
 
@@ -16,30 +16,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import dialogue  # noqa: E402
-from bot.evaluation import load_questions  # noqa: E402
+from bot.conversation.dialogue import Dialogue  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
-from bot.matching import Matcher  # noqa: E402
+from bot.maintain.evaluation import load_questions  # noqa: E402
+from bot.understanding import decision as deciding  # noqa: E402
+from bot.understanding.matching import Matcher  # noqa: E402
 
 
 def ids_of(k, target):  # type: ignore[no-untyped-def]
-    d = dialogue.Dialogue(k)
+    d = Dialogue(k)
     return d._about(target)
 
 
 def score(k, questions, answer: float, clarify: float, margin: float) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    dialogue.ANSWER_SCORE, dialogue.CLARIFY_SCORE, dialogue.CLARIFY_MARGIN = answer, clarify, margin
+    deciding.ANSWER_SCORE, deciding.CLARIFY_SCORE, deciding.CLARIFY_MARGIN = answer, clarify, margin
     ok_in = ok_out = n_in = n_out = 0
     for q, matches in questions:
-        decision = dialogue.Dialogue.decide(matches)
+        decision = deciding.decide(matches)
         if q.out_of_scope:
             n_out += 1
             ok_out += (decision.answer is None and not decision.candidates) or (
-                decision.answer is not None and decision.answer.target.kind == "offtopic"
+                decision.answer is not None and decision.answer.target.kind == "out_of_scope"
             )
             continue
         n_in += 1
-        if decision.answer is not None and decision.answer.target.kind != "offtopic":
+        if decision.answer is not None and decision.answer.target.kind != "out_of_scope":
             regs, ags = ids_of(k, decision.answer.target)
             ok_in += set(q.regulations) <= set(regs) and set(q.agencies) <= set(ags)
     return ok_in / n_in, ok_out / n_out

@@ -8,24 +8,14 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+from adapters import teams_cli, telegram_cli
+from bot.commandline import COMMANDS, command, knowledge_arg
+from bot.maintain import commands as maintain_commands
 
-
-def command(name: str) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
-    def register(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-        COMMANDS[name] = fn
-        return fn
-
-    return register
-
-
-def knowledge_arg(p: argparse.ArgumentParser) -> None:
-    """The --knowledge option every command that loads the knowledge base shares."""
-    p.add_argument("--knowledge", type=Path, default=None, help="knowledge directory (default: $REGELLOTS_KNOWLEDGE or the shipped one)")
-
+#: Modules that add subcommands (each imports its heavy dependencies only when its command runs).
+COMMAND_MODULES = (telegram_cli, teams_cli, maintain_commands)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="regellots", description="Regellotsen: which rules apply, and whom to ask.")
@@ -51,9 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--floor", type=float, default=None, help="exit 1 if in-scope accuracy is below this (0–1)")
     p.add_argument("--json", action="store_true")
 
-    from bot import extra_commands
-
-    extra_commands.add_parsers(sub)
+    for module in COMMAND_MODULES:
+        module.add_parsers(sub)
     return parser
 
 
@@ -77,7 +66,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 @command("chat")
 def cmd_chat(args: argparse.Namespace) -> int:
     from adapters.console import run
-    from bot.engine import load_engine
+    from bot.conversation.engine import load_engine
     from bot.state import open_store
 
     engine = load_engine(args.knowledge, open_store(args.state), channel="console")
@@ -89,7 +78,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def ask_record(question: str, response: object) -> dict:
-    from bot.replies import Response
+    from bot.conversation.replies import Response
 
     assert isinstance(response, Response)
     kind = {"answer": "answer", "flow": "flow", "clarify": "clarify"}.get(response.kind, "fallback")
@@ -105,8 +94,8 @@ def ask_record(question: str, response: object) -> dict:
 
 
 async def ask_many(engine: object, questions: list[str], lang: str | None) -> list[tuple[str, object]]:
-    from bot.dialogue import Incoming
-    from bot.engine import Engine
+    from bot.conversation.engine import Engine
+    from bot.understanding.pipeline import Incoming
 
     assert isinstance(engine, Engine)
     out = []
@@ -121,7 +110,7 @@ async def ask_many(engine: object, questions: list[str], lang: str | None) -> li
 @command("ask")
 def cmd_ask(args: argparse.Namespace) -> int:
     from adapters.console import render
-    from bot.engine import load_engine
+    from bot.conversation.engine import load_engine
 
     engine = load_engine(args.knowledge, channel="ask")
     questions = [" ".join(args.question)] if args.question else [line.rstrip("\n") for line in sys.stdin if line.strip()]
@@ -135,8 +124,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 @command("eval")
 def cmd_eval(args: argparse.Namespace) -> int:
-    from bot.engine import load_engine
-    from bot.evaluation import evaluate, load_questions, report
+    from bot.conversation.engine import load_engine
+    from bot.maintain.evaluation import evaluate, load_questions, report
 
     engine = load_engine(args.knowledge, channel="eval")
     questions = load_questions(args.file)
@@ -164,7 +153,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # Run the importable module, not this __main__ copy: the extra commands register with `bot.cli`.
-    from bot.cli import main as cli_main
-
-    raise SystemExit(cli_main())
+    raise SystemExit(main())

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.dialogue import Incoming
-from bot.engine import Engine
+from bot.conversation.engine import Engine
+from bot.conversation.replies import Response
 from bot.knowledge import Knowledge, load_knowledge
-from bot.replies import Response
 from bot.state import MemoryStore
+from bot.understanding.pipeline import Incoming
 
 TESTS = Path(__file__).resolve().parent
 FIXTURE_KB = TESTS / "fixtures" / "kb"

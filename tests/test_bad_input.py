@@ -19,12 +19,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.dialogue import MAX_CHARS, Incoming
-from bot.engine import Engine
+from bot.conversation.engine import Engine
+from bot.conversation.messages import t
+from bot.conversation.replies import Response
 from bot.knowledge import Knowledge
-from bot.messages import t
-from bot.replies import Response
 from bot.state import MemoryStore, SQLiteStore
+from bot.understanding.pipeline import MAX_CHARS, Incoming
 
 from .conftest import FIXTURE_KB, Chat
 
@@ -282,8 +282,8 @@ async def test_superscript_digit_is_not_an_internal_error(engine: Engine, engine
 
 ISOLATED = """
 import asyncio, json, sys, time
-from bot.dialogue import Incoming
-from bot.engine import Engine
+from bot.understanding.pipeline import Incoming
+from bot.conversation.engine import Engine
 from bot.knowledge import load_knowledge
 from bot.state import MemoryStore
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.convtests import FileResult, find_test_files, load_test, run_test
 from bot.knowledge import Knowledge
+from bot.maintain.convtests import FileResult, find_test_files, load_test, run_test
 
 from .conftest import TESTS
 

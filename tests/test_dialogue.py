@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.dialogue import Incoming
-from bot.engine import Engine
+from bot.conversation.engine import Engine
 from bot.state import MemoryStore
+from bot.understanding.pipeline import Incoming
 
 from .conftest import Chat
 
@@ -170,15 +170,15 @@ async def test_why_explains_a_topic_match(chat: Chat) -> None:
 
 
 async def test_clarifies_near_ties() -> None:
-    from bot.dialogue import CLARIFY_MARGIN, Dialogue
-    from bot.matching import Match, Target
+    from bot.understanding.decision import CLARIFY_MARGIN, decide
+    from bot.understanding.matching import Match, Target
 
     tie = [Match(Target("topic", "a"), 0.8, "x"), Match(Target("topic", "b"), 0.8 - CLARIFY_MARGIN / 2, "y")]
-    assert Dialogue.decide(tie).candidates == tie
+    assert decide(tie).candidates == tie
     topic_and_flow = [Match(Target("flow", "f"), 0.9, "x"), Match(Target("topic", "b"), 0.9, "y")]
-    decision = Dialogue.decide(topic_and_flow)
+    decision = decide(topic_and_flow)
     assert decision.answer == topic_and_flow[1] and decision.also == [topic_and_flow[0]]
-    assert Dialogue.decide([Match(Target("topic", "a"), 0.3, "x")]).answer is None
+    assert decide([Match(Target("topic", "a"), 0.3, "x")]).answer is None
 
 
 async def test_clarify_reply_offers_candidates(chat: Chat) -> None:

@@ -48,11 +48,11 @@ from adapters import telegram as tg
 from adapters.teams import TeamsSettings
 from adapters.teams_activity import plan_turn
 from adapters.teams_activity import render as teams_render
-from bot.dialogue import Incoming
-from bot.engine import Engine, load_engine
+from bot.conversation.engine import Engine, load_engine
+from bot.conversation.replies import Response
 from bot.knowledge import Knowledge, load_knowledge
-from bot.replies import Response
 from bot.state import MemoryStore, open_store
+from bot.understanding.pipeline import Incoming
 from tests.conftest import FIXTURE_KB
 from tests.fake_connector import FakeConnector, Sent
 from tests.fake_telegram import FakeTelegram

@@ -17,12 +17,12 @@ import pytest
 import yaml
 
 from bot.cli import main
-from bot.dialogue import Incoming
-from bot.engine import Engine
+from bot.conversation.engine import Engine
 from bot.knowledge import Knowledge, load_knowledge
-from bot.periods import before, parse_period, parse_since
+from bot.maintain.periods import before, parse_period, parse_since
+from bot.maintain.unanswered import group
 from bot.state import MemoryStore, SQLiteStore, StateStore
-from bot.unanswered import group
+from bot.understanding.pipeline import Incoming
 
 from .conftest import FIXTURE_KB, SHIPPED_KB
 
@@ -334,7 +334,7 @@ async def test_unanswered_reads_the_state_named_by_the_environment(
 
 
 async def test_unanswered_report_from_redis(kb: Knowledge, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]) -> None:
-    from bot.redis_store import RedisStore
+    from bot.state.redis_store import RedisStore
 
     from .redis_server import running_server
 
@@ -474,8 +474,8 @@ def test_shipped_schemas_are_current(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_every_shipped_yaml_file_references_its_schema() -> None:
-    from bot.loader import knowledge_files
-    from bot.schema import modeline
+    from bot.knowledge.loader import knowledge_files
+    from bot.maintain.schema import modeline
 
     knowledge_schema = SHIPPED_KB / "_schema" / "knowledge-file.schema.json"
     test_schema = SHIPPED_KB / "_schema" / "conversation-test.schema.json"
@@ -486,7 +486,7 @@ def test_every_shipped_yaml_file_references_its_schema() -> None:
 
 
 def test_docs_flows_md_is_current(shipped: Knowledge) -> None:
-    from bot.graph import flows_markdown
+    from bot.maintain.graph import flows_markdown
 
     docs = SHIPPED_KB.parent / "docs" / "flows.md"
     assert docs.is_file(), "docs/flows.md is missing: run `regellots graph --all --out docs/flows.md`"
@@ -496,7 +496,7 @@ def test_docs_flows_md_is_current(shipped: Knowledge) -> None:
 
 
 def test_every_shipped_rule_can_be_reached(shipped: Knowledge) -> None:
-    from bot.graph import reachability
+    from bot.maintain.graph import reachability
 
     for flow in shipped.flows.values():
         result = reachability(shipped, flow)

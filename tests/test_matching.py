@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.knowledge import Knowledge
-from bot.matching import Matcher, Rewriter, Target
-from bot.textnorm import fold, plain
+from bot.understanding.matching import Matcher, Rewriter, Target
+from bot.understanding.textnorm import fold, plain
 
 
 def top(kb: Knowledge, text: str) -> str | None:

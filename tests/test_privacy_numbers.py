@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.language import guess_language
-from bot.numbers import parse_amount
-from bot.privacy import pseudonym, redact
+from bot.understanding.language import guess_language
+from bot.understanding.numbers import parse_amount
+from bot.understanding.privacy import pseudonym, redact
 
 
 @pytest.mark.parametrize(

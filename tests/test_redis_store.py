@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.dialogue import Incoming
-from bot.engine import Engine
+from bot.conversation.engine import Engine
+from bot.conversation.messages import TEXTS, t
+from bot.conversation.replies import Response
 from bot.knowledge import Knowledge
-from bot.messages import TEXTS, t
-from bot.redis_store import RedisStore
-from bot.replies import Response
 from bot.state import ConversationState, StoreUnavailable, open_store
+from bot.state.redis_store import RedisStore
+from bot.understanding.pipeline import Incoming
 
 from .conftest import Chat
 from .redis_server import RedisServer, free_port, running_server
@@ -254,8 +254,8 @@ async def test_waiting_too_long_for_the_lock_gives_the_error_reply(kb: Knowledge
 
 LOCK_AND_HANG = """
 import asyncio, sys
-from bot.redis_store import RedisStore
-from bot.replies import Response
+from bot.state.redis_store import RedisStore
+from bot.conversation.replies import Response
 
 async def main():
     store = RedisStore(sys.argv[1], lock_timeout=float(sys.argv[2]))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine
-from bot.hotreload import start_reloading
+from bot.conversation.engine import Engine
+from bot.conversation.hotreload import start_reloading
 from bot.knowledge import load_knowledge
 from bot.state import MemoryStore
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bot.model import Condition, Rule
-from bot.rules import conclude, facts_read, holds
+from bot.knowledge.model import Condition, Rule
+from bot.knowledge.rules import conclude, facts_read, holds
 
 
 def c(data: dict) -> Condition:

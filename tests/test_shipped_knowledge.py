@@ -7,9 +7,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.engine import Engine
-from bot.evaluation import evaluate, load_questions
+from bot.conversation.engine import Engine
 from bot.knowledge import Knowledge, load_knowledge
+from bot.maintain.evaluation import evaluate, load_questions
 from bot.state import MemoryStore
 
 from .conftest import SHIPPED_KB, TESTS

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-import bot.state
-from bot.dialogue import Incoming
-from bot.engine import Engine
+import bot.state.base
+from bot.conversation.engine import Engine
 from bot.knowledge import Knowledge
 from bot.state import ConversationState, MemoryStore, SQLiteStore, StoreUnavailable, open_store, ttl_from_env
+from bot.understanding.pipeline import Incoming
 
 from .conftest import Chat
 
@@ -41,7 +41,7 @@ async def test_memory_store_is_capped_and_keeps_the_recently_active() -> None:
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
 async def test_events_are_capped_and_filtered(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.state, "MAX_EVENTS", 5)
+    monkeypatch.setattr(bot.state.base, "MAX_EVENTS", 5)
     store = MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "s.sqlite3")
     for i in range(8):
         await store.record({"type": "fallback", "text": f"q{i} \ud800", "time": 1000.0 + i})

@@ -23,11 +23,12 @@ from adapters.teams import TeamsSettings, create_app
 from adapters.teams_activity import escape_markdown, plan_turn, render, render_markdown, strip_mentions
 from adapters.teams_manifest import COMMANDS, PackageOptions, build_package, color_icon, english, manifest, outline_icon
 from bot.cli import build_parser, main
-from bot.dialogue import Incoming, command_of
-from bot.engine import Engine
+from bot.conversation.commands import command_of
+from bot.conversation.engine import Engine
+from bot.conversation.replies import Citation, Option, Reply, Response
 from bot.knowledge import Knowledge
-from bot.replies import Citation, Option, Reply, Response
 from bot.state import MemoryStore
+from bot.understanding.pipeline import Incoming
 
 from .fake_connector import FakeConnector, Sent
 

@@ -30,9 +30,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.telegram import ALLOWED_UPDATES, ONLY_TEXT, CallbackTokens, build_application, file_url_for, render, webhook_options
-from bot.engine import Engine
+from bot.conversation.engine import Engine
+from bot.conversation.replies import Citation, Reply
 from bot.knowledge import Knowledge, load_knowledge
-from bot.replies import Citation, Reply
 from bot.state import ConversationState, MemoryStore
 from tests.conftest import FIXTURE_KB
 from tests.fake_telegram import FakeTelegram, HTMLError, parse_html, utf16_len

@@ -1,0 +1,189 @@
+"""Turn knowledge entries into channel-neutral replies, in the user's language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from bot.conversation.messages import t
+from bot.conversation.replies import Citation, Option, Reply
+from bot.knowledge import Knowledge
+from bot.knowledge.kinds import BY_NAME
+from bot.knowledge.model import Agency, Flow, GlossaryEntry, Node, OutOfScope, Regulation, Rule, Source, Topic
+from bot.knowledge.rules import facts_read
+
+
+def citations(sources: Iterable[Source], lang: str) -> tuple[Citation, ...]:
+    seen: dict[str, Citation] = {}
+    for s in sources:
+        seen.setdefault(s.url, Citation(s.title_in(lang), s.url))
+    return tuple(seen.values())
+
+
+def reg_label(k: Knowledge, rid: str, lang: str) -> str:
+    return BY_NAME["regulation"].title(k.regulations[rid], lang)
+
+
+def agency_label(k: Knowledge, aid: str, lang: str) -> str:
+    return BY_NAME["agency"].title(k.agencies[aid], lang)
+
+
+def target_title(k: Knowledge, kind: str, tid: str, lang: str) -> str:
+    return BY_NAME[kind].title(k.table(kind)[tid], lang)
+
+
+def follow_option(k: Knowledge, ref: str, lang: str) -> Option | None:
+    """A button for a topic or flow id named in `related` or `menu`."""
+    if ref in k.flows:
+        return Option(target_title(k, "flow", ref, lang), f"go:flow:{ref}")
+    if ref in k.topics:
+        return Option(target_title(k, "topic", ref, lang), f"go:topic:{ref}")
+    return None
+
+
+def menu_options(k: Knowledge, lang: str) -> tuple[Option, ...]:
+    options = [o for ref in k.menu if (o := follow_option(k, ref, lang))]
+    return tuple(options)
+
+
+def about_line(k: Knowledge, regulations: list[str], agencies: list[str], lang: str) -> str:
+    parts = []
+    if regulations:
+        parts.append(t("about", lang) + ": " + ", ".join(k.regulations[r].short_name or k.regulations[r].name.get(lang) for r in regulations))
+    if agencies:
+        parts.append(t("ask_agency", lang) + ": " + ", ".join(agency_label(k, a, lang) for a in agencies))
+    return " · ".join(parts)
+
+
+def topic_reply(k: Knowledge, topic: Topic, lang: str) -> Reply:
+    body = [topic.answer.get(lang).strip()]
+    about = about_line(k, topic.regulations, topic.agencies, lang)
+    if about:
+        body.append(about)
+    body.append(t("disclaimer", lang))
+    options = [o for ref in topic.related if (o := follow_option(k, ref, lang))]
+    return Reply("\n\n".join(body), title=topic.title.get(lang), options=tuple(options), citations=citations(topic.sources, lang))
+
+
+def regulation_reply(k: Knowledge, r: Regulation, lang: str) -> Reply:
+    lines = [r.summary.get(lang).strip(), f"{t('applies_to', lang)}: {r.applies_to.get(lang).strip()}", f"{t('applies_when', lang)}: {r.applies_when.get(lang).strip()}"]
+    if r.in_force:
+        lines.append(f"{t('in_force', lang)}: {r.in_force.get(lang).strip()}")
+    if r.replaced:
+        lines.append(f"{t('replaced', lang)}: {r.replaced.get(lang).strip()}")
+    if r.supervision:
+        lines.append(f"{t('supervision', lang)}: " + ", ".join(agency_label(k, a, lang) for a in r.supervision))
+    if r.guidance:
+        lines.append(f"{t('guidance', lang)}: " + ", ".join(agency_label(k, a, lang) for a in r.guidance))
+    lines.append(t("disclaimer", lang))
+    title = f"{r.name.get(lang)} ({r.identifier})" if r.identifier not in r.name.get(lang) else r.name.get(lang)
+    options = [Option(agency_label(k, a, lang), f"go:agency:{a}") for a in dict.fromkeys(r.supervision + r.guidance)]
+    return Reply("\n\n".join(lines), title=title, options=tuple(options), citations=citations(r.sources, lang))
+
+
+def agency_reply(k: Knowledge, a: Agency, lang: str) -> Reply:
+    lines = [
+        a.role.get(lang).strip(),
+        f"{t('contact_about', lang)}: {a.contact_about.get(lang).strip()}",
+        f"{t('not_about', lang)}: {a.not_about.get(lang).strip()}",
+        f"{t('website', lang)}: {a.website}",
+    ]
+    return Reply("\n\n".join(lines), title=a.name.get(lang), citations=citations(a.sources, lang))
+
+
+def glossary_reply(k: Knowledge, g: GlossaryEntry, lang: str) -> Reply:
+    body = [g.definition.get(lang).strip()]
+    about = about_line(k, g.regulations, g.agencies, lang)
+    if about:
+        body.append(about)
+    return Reply("\n\n".join(body), title=g.term.get(lang), citations=citations(g.sources, lang))
+
+
+def node_reply(k: Knowledge, flow: Flow, node: Node, lang: str, step: int, can_go_back: bool) -> Reply:
+    text = node.ask.get(lang).strip()
+    if node.help:
+        text += "\n\n" + node.help.get(lang).strip()
+    options: list[Option] = []
+    if node.choices:
+        options = [Option(c.label.get(lang), f"ans:{flow.id}:{node.id}:{c.id}") for c in node.choices]
+    elif node.number and node.number.unit:
+        text += f"\n\n({node.number.unit.get(lang)})"
+    if can_go_back:
+        options.append(Option(t("back", lang), "cmd:back"))
+    return Reply(text, title=f"{flow.title.get(lang)} – {t('question_n', lang)} {step}", options=tuple(options))
+
+
+def answered(k: Knowledge, flow: Flow, history: list[dict], lang: str, only_facts: set[str] | None = None) -> list[str]:
+    """'Question → answer' lines for the answers given (optionally only those that set the given facts)."""
+    lines = []
+    nodes = {n.id: n for n in flow.nodes}
+    for step in history:
+        node = nodes.get(step["node"])
+        if node is None:
+            continue
+        if node.number is not None:
+            if only_facts is None or node.number.fact in only_facts:
+                lines.append(f"• {node.ask.get(lang).strip()} → {_amount(step['answer'], lang)}")
+            continue
+        choice = next((c for c in node.choices or [] if c.id == step["answer"]), None)
+        if choice is None:
+            continue
+        if only_facts is None or only_facts & set(choice.set):
+            lines.append(f"• {node.ask.get(lang).strip()} → {choice.label.get(lang)}")
+    return lines
+
+
+def _amount(value: float, lang: str) -> str:
+    text = f"{value:,.0f}".replace(",", "\u00a0")
+    return f"{text} kr" if lang == "sv" else f"SEK {text}"
+
+
+def conclusion_replies(k: Knowledge, flow: Flow, fired: list[Rule], history: list[dict], lang: str) -> list[Reply]:
+    if not fired:
+        return [Reply(flow.no_conclusion.get(lang).strip() + "\n\n" + t("disclaimer", lang), title=f"{t('result', lang)} – {flow.title.get(lang)}")]
+    blocks = []
+    for i, rule in enumerate(fired, 1):
+        c = rule.conclude
+        block = f"{i}. {c.text.get(lang).strip()}"
+        if c.why:
+            block += f"\n{t('because', lang)}: {c.why.get(lang).strip()}"
+        because = answered(k, flow, history, lang, set(facts_read(rule.when)))
+        if because:
+            block += f"\n{t('you_answered', lang)}:\n" + "\n".join(because)
+        if c.regulations:
+            block += f"\n{t('rules_apply', lang)}: " + ", ".join(reg_label(k, r, lang) for r in c.regulations)
+        blocks.append(block)
+
+    steps = list(dict.fromkeys(s.get(lang).strip() for r in fired for s in r.conclude.next_steps))
+    agencies = list(dict.fromkeys(a for r in fired for a in r.conclude.agencies))
+    follow = []
+    if steps:
+        follow.append(t("next_steps", lang) + ":\n" + "\n".join(f"• {s}" for s in steps))
+    if agencies:
+        follow.append(
+            t("contact", lang)
+            + ":\n"
+            + "\n".join(f"• {agency_label(k, a, lang)} – {k.agencies[a].contact_about.get(lang).strip()} ({k.agencies[a].website})" for a in agencies)
+        )
+    follow.append(t("disclaimer", lang))
+    sources = [s for r in fired for s in r.conclude.sources]
+    for rid in dict.fromkeys(x for r in fired for x in r.conclude.regulations):
+        sources.extend(k.regulations[rid].sources[:1])
+    return [
+        Reply("\n\n".join(blocks), title=f"{t('result', lang)} – {flow.title.get(lang)}"),
+        Reply("\n\n".join(follow), citations=citations(sources, lang), options=menu_options(k, lang)),
+    ]
+
+
+def out_of_scope_reply(k: Knowledge, o: OutOfScope, lang: str) -> Reply:
+    return Reply(o.answer.get(lang).strip(), title=o.title.get(lang))
+
+
+#: How an entry of each kind is shown when the conversation opens it (flows start instead).
+OPENERS: dict[str, Callable[[Knowledge, Any, str], Reply]] = {
+    "topic": topic_reply,
+    "regulation": regulation_reply,
+    "agency": agency_reply,
+    "glossary": glossary_reply,
+    "out_of_scope": out_of_scope_reply,
+}

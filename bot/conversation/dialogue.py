@@ -1,0 +1,145 @@
+"""The conversation: one incoming message + the state → replies + the new state.
+
+Pure and synchronous: no I/O, no channel. `Engine` (engine.py) loads and
+saves the state around it. A message travels one way: clean → command? →
+answer to the open flow question? → pick from offered options? → match the
+knowledge → answer, start a flow, ask which was meant, or say plainly that it
+does not know.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.conversation import cards
+from bot.conversation.commands import _GREETING_KEYS, Commands, command_of
+from bot.conversation.dialogue_base import unique
+from bot.conversation.explain import Explain
+from bot.conversation.flowrunner import FlowRunner
+from bot.conversation.messages import t
+from bot.conversation.replies import Option, Reply, Response
+from bot.state.records import ConversationState
+from bot.understanding.decision import MIDFLOW_ANSWER_SCORE, Decision, decide
+from bot.understanding.matching import Match, Target
+from bot.understanding.pipeline import MAX_CHARS, PLACEHOLDERS, Incoming
+from bot.understanding.textnorm import plain
+
+
+class Dialogue(Commands, FlowRunner, Explain):
+    """The whole conversation step: `respond(state, incoming)` → Response, mutating the state."""
+
+    def respond(self, state: ConversationState, incoming: Incoming) -> Response:
+        prefix: list[Reply] = []
+        if state.knowledge_version and state.knowledge_version != self.k.version:
+            prefix += self._check_flow_still_exists(state)
+        state.knowledge_version = self.k.version
+
+        if incoming.choice is not None:
+            self._set_language(state, "", incoming.locale)
+            response = self._choice(state, incoming.choice)
+        else:
+            text = incoming.text or ""  # already cut, cleaned and redacted (understanding.pipeline)
+            self._set_language(state, text, incoming.locale)
+            if incoming.truncated:
+                prefix.append(Reply(t("truncated", state.lang, n=MAX_CHARS)))
+            response = self._text(state, text)
+        state.started = True
+        response.replies[:0] = prefix
+        response.lang = state.lang
+        state.options = [[o.label, o.value] for o in response.options]
+        return response
+
+    def _text(self, state: ConversationState, text: str) -> Response:
+        lang = state.lang
+        if not text:
+            return self._greeting(state) if not state.started else Response([Reply(t("empty", lang), options=self._menu(lang))], "notice", lang)
+        command = command_of(text)
+        if command is None and text.lower().startswith("/start "):
+            return self._deep_link(state, text.split(" ", 1)[1].strip())
+        if command is not None:
+            return self._command(state, command)
+
+        picked = self._pick_offered(state, text)
+        if picked is None and plain(text) in _GREETING_KEYS:
+            return self._greeting(state)  # mid-flow too: the greeting re-asks the open question
+        fs = state.flow
+        if fs is not None and not fs.done:
+            if picked is not None:
+                return self._choice(state, picked)
+            return self._flow_text(state, text)
+        if picked is not None:
+            return self._choice(state, picked)
+        return self._search(state, text)
+
+    def _pick_offered(self, state: ConversationState, text: str) -> str | None:
+        """A typed number ('2') or the exact label of an option offered last time."""
+        stripped = text.strip().rstrip(".)")
+        if stripped.isdecimal() and stripped.isascii() and 1 <= int(stripped) <= len(state.options):
+            return state.options[int(stripped) - 1][1]
+        key = plain(text)
+        for label, value in state.options:
+            if key and plain(label) == key:
+                return value
+        return None
+
+    def _search(self, state: ConversationState, text: str) -> Response:
+        decision = decide(self.k.matcher.search(PLACEHOLDERS.sub(" ", text), limit=5))
+        if decision.answer is not None:
+            if decision.answer.target.kind == "out_of_scope":
+                return self._fallback(state, self.k.out_of_scope[decision.answer.target.id].answer.get(state.lang))
+            return self._open(state, decision.answer.target, decision.answer, decision.also)
+        if decision.candidates:
+            return self._clarify(state, decision.candidates)
+        return self._fallback(state)
+
+    def _clarify(self, state: ConversationState, candidates: list[Match]) -> Response:
+        lang = state.lang
+        options = [Option(cards.target_title(self.k, m.target.kind, m.target.id, lang), f"go:{m.target.key}") for m in candidates]
+        options.append(Option(t("none_of_these", lang), "cmd:fallback"))
+        regs, ags = [], []
+        for m in candidates:
+            r, a = self._about(m.target)
+            regs += r
+            ags += a
+        return Response([Reply(t("clarify", lang), options=tuple(options))], "clarify", lang, regulations=unique(regs), agencies=unique(ags))
+
+    def _fallback(self, state: ConversationState, redirect: str | None = None) -> Response:
+        """Say plainly that this is not something we can answer (and where to go, if we know)."""
+        lang = state.lang
+        options = list(self._menu(lang))
+        for guide in ("agency-guide", "who-supervises-what"):
+            option = cards.follow_option(self.k, guide, lang)
+            if option and option not in options:
+                options.insert(0, option)
+                break
+        text = t("fallback", lang) if redirect is None else redirect.strip() + "\n\n" + t("out_of_scope_menu", lang)
+        replies = [Reply(text, options=tuple(options))]
+        fs = state.flow
+        if fs is not None and not fs.done:
+            replies.append(self._node_reply(state, fs))
+        return Response(replies, "fallback", lang)
+
+    def _open(self, state: ConversationState, target: Target, match: Match | None = None, also: list[Match] | None = None) -> Response:
+        k, lang = self.k, state.lang
+        regs, ags = self._about(target)
+        if target.kind == "flow":
+            return self._start_flow(state, target.id)
+        reply = cards.OPENERS[target.kind](k, k.table(target.kind)[target.id], lang)
+        if also:
+            extra = [Option(cards.target_title(k, m.target.kind, m.target.id, lang), f"go:{m.target.key}") for m in also]
+            reply = replace(reply, options=tuple(o for o in (*extra, *reply.options) if o.value != f"go:{target.key}")[:6])
+        state.last = {"kind": target.kind, "id": target.id, "score": match.score if match else None}
+        replies = [reply]
+        fs = state.flow
+        if fs is not None and not fs.done:
+            # A question asked in the middle of a flow: answer it, then resume where we were.
+            replies.append(Reply(t("resume", lang)))
+            replies.append(self._node_reply(state, fs))
+        return Response(replies, "answer", lang, topic=target.id if target.kind == "topic" else None, regulations=regs, agencies=ags)
+
+    def _midflow_decision(self, text: str) -> Decision:
+        decision = decide(self.k.matcher.search(PLACEHOLDERS.sub(" ", text), limit=5))
+        answer = decision.answer
+        if answer is not None and (answer.target.kind == "out_of_scope" or answer.score < MIDFLOW_ANSWER_SCORE):
+            return Decision(candidates=[] if answer.target.kind == "out_of_scope" else [answer, *decision.also][:3])
+        return decision

@@ -1,0 +1,76 @@
+"""`why` and `sources`: what led to the last answer, and where it comes from."""
+
+from __future__ import annotations
+
+from bot.conversation import cards
+from bot.conversation.dialogue_base import DialogueBase
+from bot.conversation.messages import t
+from bot.conversation.replies import Reply, Response
+from bot.knowledge.kinds import BY_NAME
+from bot.knowledge.rules import facts_read
+from bot.state.records import ConversationState
+from bot.understanding.matching import Target
+
+
+class Explain(DialogueBase):
+    def _why(self, state: ConversationState) -> Response:
+        k, lang = self.k, state.lang
+        fs = state.flow
+        if fs is not None and not fs.done:
+            node = self._current_node(fs)
+            text = (node.help.get(lang).strip() if node.help else t("why_question", lang))
+            so_far = cards.answered(k, k.flows[fs.flow], fs.history, lang)
+            if so_far:
+                text += f"\n\n{t('answers_so_far', lang)}:\n" + "\n".join(so_far)
+            return Response([Reply(text), self._node_reply(state, fs)], "command", lang, flow=fs.flow)
+        last = state.last
+        if not last:
+            return Response([Reply(t("why_nothing", lang), options=self._menu(lang))], "command", lang)
+        if last["kind"] == "conclusion" and fs is not None and last["flow"] in k.flows:
+            flow = k.flows[last["flow"]]
+            rules = [r for r in k.rules_for(flow.id) if r.id in last["rules"]]
+            blocks = []
+            for rule in rules:
+                block = rule.conclude.text.get(lang).strip()
+                if rule.conclude.why:
+                    block += f"\n{t('because', lang)}: {rule.conclude.why.get(lang).strip()}"
+                lines = cards.answered(k, flow, fs.history, lang, set(facts_read(rule.when)))
+                if lines:
+                    block += f"\n{t('you_answered', lang)}:\n" + "\n".join(lines)
+                blocks.append(block)
+            text = t("why_conclusion", lang) + "\n\n" + ("\n\n".join(blocks) or flow.no_conclusion.get(lang))
+            return Response([Reply(text)], "command", lang, flow=flow.id)
+        if last["kind"] in BY_NAME and self._exists(last["kind"], last["id"]):
+            target = Target(last["kind"], last["id"])
+            regs, ags = self._about(target)
+            basis = ", ".join([cards.reg_label(k, r, lang) for r in regs] + [cards.agency_label(k, a, lang) for a in ags]) or "—"
+            score = round(100 * last["score"]) if last.get("score") else 100
+            text = t("why_topic", lang, title=cards.target_title(k, target.kind, target.id, lang), score=score, basis=basis)
+            return Response([Reply(text)], "command", lang)
+        return Response([Reply(t("why_nothing", lang), options=self._menu(lang))], "command", lang)
+
+    def _sources(self, state: ConversationState) -> Response:
+        k, lang = self.k, state.lang
+        sources = []
+        last = state.last or {}
+        fs = state.flow
+        if fs is not None and not fs.done:
+            for rid in k.flows[fs.flow].regulations:
+                sources += k.regulations[rid].sources
+        elif last.get("kind") == "conclusion" and last.get("flow") in k.flows:
+            for rule in k.rules_for(last["flow"]):
+                if rule.id in last["rules"]:
+                    sources += rule.conclude.sources
+                    for rid in rule.conclude.regulations:
+                        sources += k.regulations[rid].sources
+        elif last.get("kind") in BY_NAME and self._exists(last["kind"], last.get("id", "")):
+            kind = BY_NAME[last["kind"]]
+            entry = k.table(kind)[last["id"]]
+            sources += kind.sources(entry)
+            for rid in kind.about(entry)[0]:
+                sources += k.regulations[rid].sources
+        if not sources:
+            return Response([Reply(t("sources_nothing", lang))], "command", lang)
+        cites = cards.citations(sources, lang)
+        text = "\n".join(f"• {c.title}: {c.url}" for c in cites)
+        return Response([Reply(text, title=t("sources", lang), citations=cites)], "command", lang)

@@ -1,0 +1,112 @@
+"""The bot's own words, in Swedish and English. Knowledge texts live in knowledge/."""
+
+from __future__ import annotations
+
+from bot.knowledge.model import Text
+
+_T = {
+    "greeting": (
+        "Hej! Jag är Regellotsen. Jag hjälper dig att hitta vilka regler som gäller för det du gör i vård, omsorg och tandvård – "
+        "och vilken myndighet du ska fråga. Ställ en fråga med egna ord eller välj nedan.",
+        "Hi! I'm Regellotsen. I help you find which rules apply to what you do in health care, social care and dental care – "
+        "and which agency to ask. Ask a question in your own words or choose below.",
+    ),
+    "menu_prompt": ("Vad vill du ha hjälp med?", "What would you like help with?"),
+    "help": (
+        "Skriv en fråga med egna ord, till exempel ”är vår app en medicinteknisk produkt?” eller ”får vi prata med leverantörer före en upphandling?”.\n\n"
+        "Kommandon:\n• meny – visa vad jag kan hjälpa till med\n• börja om – avbryt och börja från början\n• tillbaka – ändra ditt förra svar\n"
+        "• varför – förklara frågan eller slutsatsen\n• källor – visa källorna för senaste svaret\n• english / svenska – byt språk",
+        "Ask in your own words, for example “is our app a medical device?” or “may we talk to suppliers before a procurement?”.\n\n"
+        "Commands:\n• menu – what I can help with\n• restart – cancel and start over\n• back – change your previous answer\n"
+        "• why – explain the question or the conclusion\n• sources – the sources of the last answer\n• svenska / english – switch language",
+    ),
+    "fallback": (
+        "Jag hittar inget säkert svar på det, och jag vill inte gissa. Jag kan svara på frågor om regler och myndigheter för innovation i vård och omsorg – "
+        "till exempel medicintekniska produkter, upphandling, patientdata och dataskydd. Prova att formulera om frågan, eller välj nedan.",
+        "I can't find a reliable answer to that, and I won't guess. I answer questions about rules and agencies for innovation in health and social care – "
+        "for example medical devices, procurement, patient data and data protection. Try rephrasing, or choose below.",
+    ),
+    "out_of_scope_menu": (
+        "Det ligger utanför det jag kan svara på: regler och myndigheter för innovation i vård, omsorg och tandvård.",
+        "That is outside what I answer: rules and agencies for innovation in health care, social care and dental care.",
+    ),
+    "clarify": ("Jag är inte säker på vad du menar. Menade du något av detta?", "I'm not sure what you mean. Did you mean one of these?"),
+    "none_of_these": ("Inget av dessa", "None of these"),
+    "menu": ("Meny", "Menu"),
+    "help_label": ("Hjälp", "Help"),
+    "back": ("⬅ Tillbaka", "⬅ Back"),
+    "restart": ("Börja om", "Start over"),
+    "agency_guide": ("Vilken myndighet?", "Which agency?"),
+    "restarted": ("Vi börjar om.", "Let's start over."),
+    "nothing_to_go_back_to": ("Det finns inget tidigare svar att gå tillbaka till.", "There is no earlier answer to go back to."),
+    "going_back": ("Vi går tillbaka ett steg.", "Going back one step."),
+    "not_understood_choice": (
+        "Jag förstod inte svaret. Välj ett av alternativen (eller skriv dess nummer), eller skriv ”tillbaka” eller ”börja om”.",
+        "I didn't understand that answer. Pick one of the options (or type its number), or type “back” or “restart”.",
+    ),
+    "not_understood_number": (
+        "Skriv ett belopp i kronor, till exempel ”450 000”, ”1,2 miljoner” eller ”2 mkr”.",
+        "Type an amount in SEK, for example “450,000”, “1.2 million” or “2 MSEK”.",
+    ),
+    "resume": ("Tillbaka till frågan:", "Back to the question:"),
+    "stale_button": ("Den frågan är redan besvarad. Här är den aktuella:", "That question has already been answered. Here is the current one:"),
+    "old_button_idle": ("Det valet hör till en tidigare fråga.", "That button belongs to an earlier question."),
+    "lang_set": ("Okej, jag svarar på svenska.", "OK, I'll answer in English."),
+    "why_nothing": ("Jag har inte gett något svar ännu att förklara.", "I haven't given an answer yet that I could explain."),
+    "sources_nothing": ("Jag har inga källor att visa ännu – ställ en fråga först.", "I have no sources to show yet – ask a question first."),
+    "result": ("Resultat", "Result"),
+    "you_answered": ("Du svarade", "You answered"),
+    "because": ("Varför", "Why"),
+    "next_steps": ("Nästa steg", "Next steps"),
+    "contact": ("Kontakta", "Contact"),
+    "rules_apply": ("Regler som gäller", "Rules that apply"),
+    "about": ("Gäller", "Concerns"),
+    "ask_agency": ("Fråga", "Ask"),
+    "sources": ("Källor", "Sources"),
+    "supervision": ("Tillsyn", "Supervision"),
+    "guidance": ("Vägledning", "Guidance"),
+    "applies_to": ("Gäller för", "Applies to"),
+    "applies_when": ("När det gäller en innovation", "When it applies to an innovation"),
+    "in_force": ("I kraft", "In force"),
+    "replaced": ("Ersatte / ersatt av", "Replaced"),
+    "contact_about": ("Kontakta dem om", "Contact them about"),
+    "not_about": ("Inte dem", "Not them"),
+    "website": ("Webbplats", "Website"),
+    "question_n": ("Fråga", "Question"),
+    "why_question": ("Jag frågar för att avgöra vilka regler som gäller.", "I ask this to work out which rules apply."),
+    "answers_so_far": ("Dina svar hittills", "Your answers so far"),
+    "why_topic": (
+        "Jag tolkade din fråga som ”{title}” (träffsäkerhet {score} %). Svaret bygger på: {basis}.",
+        "I read your question as “{title}” (match {score} %). The answer rests on: {basis}.",
+    ),
+    "why_conclusion": ("Så här kom jag fram till slutsatsen:", "This is how I reached the conclusion:"),
+    "disclaimer": (
+        "ℹ️ Vägledning, inte juridisk rådgivning. Ett bindande besked i ert fall kan bara ansvarig myndighet eller domstol ge – fråga också er jurist, dataskyddsombud eller upphandlingsenhet.",
+        "ℹ️ Guidance, not legal advice. Only the responsible agency or a court can give a binding answer in your case – also ask your lawyer, data protection officer or procurement unit.",
+    ),
+    "truncated": (
+        "Ditt meddelande var mycket långt, så jag läste bara de första {n} tecknen.",
+        "Your message was very long, so I only read the first {n} characters.",
+    ),
+    "empty": ("Skriv en fråga, eller välj nedan.", "Type a question, or choose below."),
+    "privacy_warning": (
+        "⚠️ Dela inte personuppgifter här (personnummer, telefonnummer, e-post). Jag har tagit bort dem innan något sparades.",
+        "⚠️ Please don't share personal data here (personal identity numbers, phone numbers, e-mail). I removed it before anything was stored.",
+    ),
+    "restarted_after_update": (
+        "Kunskapsbasen har uppdaterats och frågan du stod på finns inte längre, så vi börjar om.",
+        "The knowledge base was updated and the question you were on no longer exists, so let's start over.",
+    ),
+    "unavailable": (
+        "Tekniskt fel: jag kommer inte åt min lagring just nu. Försök igen om en liten stund.",
+        "Technical problem: I can't reach my storage right now. Please try again shortly.",
+    ),
+    "flow_done_hint": ("Vill du fråga något mer? Skriv en fråga eller välj nedan.", "Anything else? Ask a question or choose below."),
+}
+
+TEXTS: dict[str, Text] = {key: Text(sv=sv, en=en) for key, (sv, en) in _T.items()}
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    text = TEXTS[key].get(lang)
+    return text.format(**values) if values else text

@@ -1,0 +1,132 @@
+"""The loaded knowledge base: immutable, indexed for matching.
+
+`assemble` merges parsed files into one `Knowledge` and builds its match
+index from the kinds' declared phrases (`kinds`). Reading and validating the
+files is `loading.load_knowledge`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.knowledge.kinds import BY_NAME, KINDS, Kind
+from bot.knowledge.loader import ParsedFile
+from bot.knowledge.model import Agency, Flow, GlossaryEntry, Node, OutOfScope, Regulation, Rule, Synonym, Topic
+from bot.understanding.matching import Matcher, Target
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    directory: Path
+    version: str
+    regulations: dict[str, Regulation]
+    agencies: dict[str, Agency]
+    topics: dict[str, Topic]
+    flows: dict[str, Flow]
+    rules: tuple[Rule, ...]
+    glossary: dict[str, GlossaryEntry]
+    out_of_scope: dict[str, OutOfScope]
+    synonyms: tuple[Synonym, ...]
+    menu: tuple[str, ...]
+    #: (kind, id) → (file, line), for messages that point maintainers to an entry.
+    where: dict[tuple[str, str], tuple[str, int]] = field(repr=False)
+    matcher: Matcher = field(repr=False)
+    #: (section, id, file, line) of every entry whose id was taken already; validation reports them.
+    duplicates: tuple[tuple[str, str, str, int], ...] = field(default=(), repr=False)
+
+    def table(self, kind: Kind | str) -> dict[str, Any]:
+        """The {id: entry} table of a kind (by `Kind` or its name)."""
+        return getattr(self, (BY_NAME[kind] if isinstance(kind, str) else kind).section)  # type: ignore[no-any-return]
+
+    def entry(self, kind: str, entry_id: str) -> Any | None:
+        """The entry of that kind and id, or None (also for an unknown kind)."""
+        return self.table(kind).get(entry_id) if kind in BY_NAME else None
+
+    def node(self, flow_id: str, node_id: str) -> Node | None:
+        flow = self.flows.get(flow_id)
+        if flow is None:
+            return None
+        return next((n for n in flow.nodes if n.id == node_id), None)
+
+    def rules_for(self, flow_id: str) -> list[Rule]:
+        return [r for r in self.rules if flow_id in r.flows]
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.regulations)} regulations, {len(self.agencies)} agencies, {len(self.topics)} topics, "
+            f"{len(self.flows)} flows, {len(self.rules)} rules, {len(self.glossary)} glossary terms"
+        )
+
+
+def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
+    """Merge parsed files into one Knowledge (the first of duplicate ids wins; validation reports the rest)."""
+    tables: dict[str, dict[str, Any]] = {kind.section: {} for kind in KINDS}
+    rules: list[Rule] = []
+    synonyms: list[Synonym] = []
+    menu: list[str] = []
+    where: dict[tuple[str, str], tuple[str, int]] = {}
+    duplicates: list[tuple[str, str, str, int]] = []
+    digest = hashlib.sha256()
+
+    for f in files:
+        digest.update(f.label.encode())
+        digest.update(f.content.model_dump_json().encode())
+        c = f.content
+        for kind in KINDS:
+            section, target = kind.section, tables[kind.section]
+            items = getattr(c, section)
+            for i, item in enumerate(items):
+                line = f.line(section, i)
+                if item.id in target:
+                    duplicates.append((section, item.id, f.label, line))
+                    continue
+                target[item.id] = item
+                where[(section, item.id)] = (f.label, line)
+        for i, rule in enumerate(c.rules):
+            if ("rules", rule.id) in where:
+                duplicates.append(("rules", rule.id, f.label, f.line("rules", i)))
+                continue
+            where[("rules", rule.id)] = (f.label, f.line("rules", i))
+            rules.append(rule)
+        synonyms.extend(c.synonyms)
+        if c.menu:
+            where.setdefault(("menu", "menu"), (f.label, f.line("menu")))
+            menu.extend(c.menu)
+
+    return Knowledge(
+        directory=directory,
+        version=digest.hexdigest()[:12],
+        rules=tuple(rules),
+        synonyms=tuple(synonyms),
+        menu=tuple(menu),
+        where=where,
+        matcher=build_matcher(tables, synonyms),
+        duplicates=tuple(duplicates),
+        **tables,
+    )
+
+
+def entity_token(entity_id: str) -> str:
+    """The one word an entity's names and aliases are rewritten to before matching."""
+    return entity_id.replace("-", "")
+
+
+def build_matcher(tables: dict[str, dict[str, Any]], synonyms: list[Synonym] | tuple[Synonym, ...]) -> Matcher:
+    """The match index: every kind's phrases, with entity names and aliases rewritten to one token."""
+    rewrites: list[tuple[str, str]] = []
+    entries: list[tuple[Target, str]] = []
+    for kind in KINDS:
+        for eid, e in tables.get(kind.section, {}).items():
+            target = Target(kind.name, eid)
+            if isinstance(e, (Regulation, Agency)):
+                token = entity_token(eid)
+                names = [e.name.sv, e.name.en, *e.aliases] + ([e.short_name] if e.short_name else [])
+                rewrites += [(name, token) for name in names]
+                entries.append((target, token))
+            entries += [(target, p) for p in kind.phrases(e)]
+    for syn in synonyms:
+        rewrites += [(variant, syn.canonical) for variant in syn.variants]
+    return Matcher(entries, rewrites)

@@ -1,0 +1,61 @@
+"""Read a knowledge directory, validate the whole, and only then build a `Knowledge`.
+
+A reload builds a new one beside the old and swaps it in only if it
+validated, so a broken edit never takes the bot down.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.knowledge.loaded import Knowledge, assemble
+from bot.knowledge.loader import ParsedFile, knowledge_files, label_for, parse_file
+from bot.knowledge.validation import validate
+from bot.knowledge.yamlfile import Problem
+
+DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "knowledge"
+
+
+def default_directory() -> Path:
+    return Path(os.environ.get("REGELLOTS_KNOWLEDGE") or DEFAULT_DIR)
+
+
+@dataclass
+class _Collected:
+    files: list[ParsedFile] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_files(directory: Path) -> _Collected:
+    out = _Collected()
+    if not directory.is_dir():
+        out.problems.append(Problem(str(directory), 0, "knowledge directory not found"))
+        return out
+    files = knowledge_files(directory)
+    if not files:
+        out.problems.append(Problem(str(directory), 0, "no .yaml files in the knowledge directory"))
+    for path in files:
+        parsed, problems = parse_file(path, label_for(path))
+        out.problems.extend(problems)
+        if parsed is not None:
+            out.files.append(parsed)
+    return out
+
+
+def load_knowledge(directory: Path | None = None, *, check_collisions: bool = False) -> tuple[Knowledge | None, list[Problem]]:
+    """Load and validate. Returns (knowledge, problems); knowledge is None if any problem is an error."""
+    directory = directory or default_directory()
+    collected = read_files(directory)
+    problems = list(collected.problems)
+    if any(p.severity == "error" for p in problems):
+        return None, sorted(set(problems))
+    knowledge = assemble(directory, collected.files)
+    problems += validate(knowledge, check_collisions=check_collisions)
+    problems = sorted(set(problems))
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    return knowledge, problems
+
+

@@ -1,0 +1,210 @@
+"""Whole-knowledge checks that a schema alone cannot express.
+
+Duplicate ids, references to unknown ids, flow graphs (unreachable nodes,
+`next` that leads nowhere, loops with no way out), rules that read facts no
+answer sets, and — as warnings — phrasings that nearly collide across topics.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from bot.knowledge.kinds import BY_SECTION
+from bot.knowledge.loaded import Knowledge
+from bot.knowledge.model import END, Condition, Flow
+from bot.knowledge.rules import condition_facts
+from bot.knowledge.yamlfile import Problem
+
+COLLISION_SCORE = 95.0
+
+
+def validate(k: Knowledge, *, check_collisions: bool = False) -> list[Problem]:
+    problems: list[Problem] = []
+    problems += _duplicates(k)
+    problems += _references(k)
+    for flow in k.flows.values():
+        problems += _flow_graph(k, flow)
+    problems += _rule_facts(k)
+    if check_collisions:
+        problems += phrasing_collisions(k)
+    return problems
+
+
+def _at(k: Knowledge, kind: str, entry_id: str) -> tuple[str, int]:
+    return k.where.get((kind, entry_id), (str(k.directory), 0))
+
+
+def _duplicates(k: Knowledge) -> list[Problem]:
+    out = [Problem(f, line, f"duplicate {_singular(section)} id '{i}'") for section, i, f, line in k.duplicates]
+    # Topics, flows and glossary terms share one namespace: `related` and `menu` name them by id alone.
+    seen: dict[str, str] = {}
+    for section in ("flows", "topics", "glossary", "out_of_scope"):
+        table: dict[str, Any] = getattr(k, section)
+        for entry_id in table:
+            if entry_id in seen:
+                f, line = _at(k, section, entry_id)
+                out.append(Problem(f, line, f"id '{entry_id}' is used by both {seen[entry_id]} and {section}"))
+            else:
+                seen[entry_id] = section
+    return out
+
+
+def _references(k: Knowledge) -> list[Problem]:
+    out: list[Problem] = []
+
+    def check(kind: str, entry_id: str, field: str, ids: list[str], table: dict[str, Any] | set[str], what: str) -> None:
+        for ref in ids:
+            if ref not in table:
+                f, line = _at(k, kind, entry_id)
+                out.append(Problem(f, line, f"{_singular(kind)} '{entry_id}': {field} refers to unknown {what} '{ref}'"))
+
+    followable = set(k.topics) | set(k.flows)
+    for r in k.regulations.values():
+        check("regulations", r.id, "supervision", r.supervision, k.agencies, "agency")
+        check("regulations", r.id, "guidance", r.guidance, k.agencies, "agency")
+    for t in k.topics.values():
+        check("topics", t.id, "regulations", t.regulations, k.regulations, "regulation")
+        check("topics", t.id, "agencies", t.agencies, k.agencies, "agency")
+        check("topics", t.id, "related", t.related, followable, "topic or flow")
+        if not t.phrasings.sv or not t.phrasings.en:
+            f, line = _at(k, "topics", t.id)
+            out.append(Problem(f, line, f"topic '{t.id}': needs phrasings in both sv and en (missing translation)"))
+    for fl in k.flows.values():
+        check("flows", fl.id, "regulations", fl.regulations, k.regulations, "regulation")
+        check("flows", fl.id, "agencies", fl.agencies, k.agencies, "agency")
+    for g in k.glossary.values():
+        check("glossary", g.id, "regulations", g.regulations, k.regulations, "regulation")
+        check("glossary", g.id, "agencies", g.agencies, k.agencies, "agency")
+    for rule in k.rules:
+        check("rules", rule.id, "flows", rule.flows, k.flows, "flow")
+        check("rules", rule.id, "conclude.regulations", rule.conclude.regulations, k.regulations, "regulation")
+        check("rules", rule.id, "conclude.agencies", rule.conclude.agencies, k.agencies, "agency")
+    for ref in k.menu:
+        if ref not in followable:
+            f, line = k.where.get(("menu", "menu"), (str(k.directory), 0))
+            out.append(Problem(f, line, f"menu refers to unknown topic or flow '{ref}'"))
+    return out
+
+
+def _flow_graph(k: Knowledge, flow: Flow) -> list[Problem]:
+    f, line = _at(k, "flows", flow.id)
+    out: list[Problem] = []
+    nodes = {}
+    for node in flow.nodes:
+        if node.id in nodes or node.id == END:
+            out.append(Problem(f, line, f"flow '{flow.id}': duplicate or reserved node id '{node.id}'"))
+        nodes.setdefault(node.id, node)
+        choice_ids = [c.id for c in node.choices or []]
+        for dup in {c for c in choice_ids if choice_ids.count(c) > 1}:
+            out.append(Problem(f, line, f"flow '{flow.id}': node '{node.id}' has duplicate choice id '{dup}'"))
+        for succ in node.successors():
+            if succ != END and succ not in {n.id for n in flow.nodes}:
+                out.append(Problem(f, line, f"flow '{flow.id}': a choice in node '{node.id}' leads nowhere: next '{succ}' is not a node (or 'end')"))
+    if flow.start not in nodes:
+        out.append(Problem(f, line, f"flow '{flow.id}': start '{flow.start}' is not a node"))
+        return out
+
+    reachable = _reach(flow.start, lambda n: [s for s in nodes[n].successors() if s in nodes])
+    for node_id in nodes:
+        if node_id not in reachable:
+            out.append(Problem(f, line, f"flow '{flow.id}': node '{node_id}' cannot be reached from start '{flow.start}'"))
+
+    # Reverse reachability from END: a reachable node that cannot get there is a loop with no way out.
+    predecessors: dict[str, set[str]] = defaultdict(set)
+    for n in nodes.values():
+        for s in n.successors():
+            predecessors[s].add(n.id)
+    finishing = _reach(END, lambda n: list(predecessors.get(n, ())))
+    for node_id in sorted(reachable - finishing):
+        out.append(Problem(f, line, f"flow '{flow.id}': node '{node_id}' never reaches 'end' (a loop with no way out)"))
+    if not k.rules_for(flow.id):
+        out.append(Problem(f, line, f"flow '{flow.id}': no rule concludes this flow", "warning"))
+    return out
+
+
+def _reach(start: str, successors: Any) -> set[str]:
+    seen, stack = {start}, [start]
+    while stack:
+        for nxt in successors(stack.pop()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def _rule_facts(k: Knowledge) -> list[Problem]:
+    """Each fact a rule reads must be set in one of its flows, with a value some answer gives."""
+    out: list[Problem] = []
+    for rule in k.rules:
+        values: dict[str, set[Any]] = defaultdict(set)
+        numeric: set[str] = set()
+        for fid in rule.flows:
+            for node in k.flows[fid].nodes if fid in k.flows else []:
+                if node.number is not None:
+                    numeric.add(node.number.fact)
+                for choice in node.choices or []:
+                    for fact, value in choice.set.items():
+                        values[fact].add(_key(value))
+        f, line = _at(k, "rules", rule.id)
+        for fact, compared in condition_facts(rule.when):
+            if fact not in values and fact not in numeric:
+                out.append(Problem(f, line, f"rule '{rule.id}': reads fact '{fact}' that no answer in flows {rule.flows} sets"))
+                continue
+            for value in compared:
+                if fact in values and _key(value) not in values[fact] and fact not in numeric:
+                    choices = ", ".join(sorted(_show(v) for _, v in values[fact]))
+                    out.append(Problem(f, line, f"rule '{rule.id}': compares fact '{fact}' with {value!r}, which no answer sets (answers set: {choices})"))
+    return out
+
+
+def _show(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _key(value: Any) -> Any:
+    """Compare 1 and 1.0 alike but keep True apart from 1."""
+    return (type(value) is bool, value)
+
+
+def phrasing_collisions(k: Knowledge) -> list[Problem]:
+    """Warnings for near-identical phrasings in two different topics or flows."""
+    owners: list[tuple[str, str, str]] = []  # (kind, id, phrasing)
+    for section in ("topics", "flows", "out_of_scope"):
+        for entry_id, entry in getattr(k, section).items():
+            for _, p in entry.phrasings.all():
+                owners.append((section, entry_id, p))
+    texts = [" ".join(k.matcher.analyse(p)) for _, _, p in owners]
+    out: list[Problem] = []
+    reported: set[tuple[str, str]] = set()
+    for i, text in enumerate(texts):
+        if not text:
+            continue
+        for _, score, j in process.extract(text, texts, scorer=fuzz.ratio, score_cutoff=COLLISION_SCORE, limit=None):
+            if j <= i or owners[i][1] == owners[j][1]:
+                continue
+            pair = (owners[i][1], owners[j][1])
+            if pair in reported:
+                continue
+            reported.add(pair)
+            f, line = _at(k, owners[i][0], owners[i][1])
+            out.append(
+                Problem(
+                    f,
+                    line,
+                    f"'{owners[i][1]}' phrasing {owners[i][2]!r} nearly collides with '{owners[j][1]}' phrasing {owners[j][2]!r} ({score:.0f}%)",
+                    "warning",
+                )
+            )
+    return out
+
+
+__all__ = ["validate", "phrasing_collisions", "Condition"]
+
+
+def _singular(section: str) -> str:
+    """'agencies' → 'agency': the kind's name as maintainers read it in a message."""
+    kind = BY_SECTION.get(section)
+    return kind.name.replace("_", "-") if kind else section.removesuffix("s")

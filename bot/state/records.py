@@ -1,0 +1,54 @@
+"""What is kept of one conversation: its language, open flow, last answer and offered options."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class FlowState:
+    flow: str
+    node: str
+    facts: dict[str, Any] = field(default_factory=dict)
+    # Each step: {"node": id, "answer": choice id or number, "facts": facts before the answer}.
+    history: list[dict[str, Any]] = field(default_factory=list)
+    done: bool = False
+
+
+@dataclass
+class ConversationState:
+    lang: str = "sv"
+    lang_chosen: bool = False
+    lang_guessed: bool = False
+    started: bool = False
+    flow: FlowState | None = None
+    #: The options last offered, as [label, value], so "2" or a typed label can pick one.
+    options: list[list[str]] = field(default_factory=list)
+    #: What the last substantive answer was, for "why" and "sources".
+    last: dict[str, Any] | None = None
+    knowledge_version: str = ""
+    updated: float = 0.0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes | None) -> ConversationState:
+        if not raw:
+            return cls()
+        try:
+            data = json.loads(raw)
+            flow = data.pop("flow", None)
+            state = cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+            state.flow = FlowState(**flow) if flow else None
+            return state
+        except (ValueError, TypeError):
+            return cls()  # unreadable state (e.g. an old format): start afresh rather than fail
+
+
+def event_json(event: dict[str, Any]) -> str:
+    """An event as JSON for a store. ASCII escapes, because the recorded text is the user's and may
+    hold lone surrogates that no UTF-8 encoder (SQLite, Redis) accepts; json.loads restores them."""
+    return json.dumps(event, separators=(",", ":"))

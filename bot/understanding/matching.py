@@ -1,0 +1,245 @@
+"""Match a free-text message to what the knowledge base can answer.
+
+Scanning every phrasing with a fuzzy scorer is too slow at the knowledge
+base's full size, so matching works in two steps:
+
+1. Shortlist through an inverted index of word stems. A word the index does
+   not know is resolved first by splitting a Swedish compound into known
+   stems, then by edit distance to the nearest known stems (rapidfuzz,
+   transposition-aware), which is what keeps typos working.
+2. Score each shortlisted phrasing by how much of it the message covers and
+   how much of the message it explains, both weighted by how rare each stem is
+   (IDF), plus rapidfuzz's token-set similarity of the two stem strings.
+
+Targets are scored by their best phrasing. The dialogue decides from the
+scores whether to answer, ask which one was meant, or admit it does not know.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from bot.understanding.textnorm import STOPWORDS, fold, stem, words
+
+_STOP = frozenset(fold(w) for w in STOPWORDS)
+MAX_WORD = 40  # longer "words" are noise (pasted hashes, keyboard mashing) and costly to fuzz
+
+
+@dataclass(frozen=True)
+class Target:
+    """Something a message can lead to: a topic, flow, regulation, agency or glossary term."""
+
+    kind: str
+    id: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+@dataclass(frozen=True)
+class Match:
+    target: Target
+    score: float  # 0..1: how well the message and the target fit each other
+    phrasing: str  # the target's best-fitting phrasing
+    evidence: float = 0.0  # summed rarity (IDF) of the message's words the target knows
+
+
+@dataclass(frozen=True)
+class _Phrasing:
+    target: int
+    text: str
+    stems: tuple[str, ...]
+    joined: str
+    weight: float  # sum of the stems' IDF
+
+
+class Rewriter:
+    """Rewrites multi-word variants to canonical words ("lagen om offentlig upphandling" → "lou")."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self._by_first: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = defaultdict(list)
+        for variant, canonical in pairs:
+            v = tuple(fold(w) for w in words(variant))
+            c = tuple(fold(w) for w in words(canonical))
+            if v and c and v != c:
+                self._by_first[v[0]].append((v, c))
+        for options in self._by_first.values():
+            options.sort(key=lambda vc: -len(vc[0]))
+
+    def apply(self, tokens: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            for variant, canonical in self._by_first.get(tokens[i], ()):
+                if tuple(tokens[i : i + len(variant)]) == variant:
+                    out.extend(canonical)
+                    i += len(variant)
+                    break
+            else:
+                out.append(tokens[i])
+                i += 1
+        return out
+
+
+class Matcher:
+    """The match index over every phrasing of every target. Built once; read-only after."""
+
+    # Score weights (0..1), tuned on tests/eval/questions.yaml; see docs/performance.md.
+    COVERED = 0.85  # share of a phrasing's weight the message covers, vs. share of the message explained
+    FUZZY = 0.1  # whole-string similarity of the stem strings
+    DOC = 0.35  # share of the message the target's whole vocabulary explains
+    UNKNOWN_WEIGHT = 1.0  # weight of a word the knowledge base does not know, relative to a median word
+    SHORTLIST = 40  # targets that get the whole-vocabulary second look
+
+    def __init__(self, entries: Iterable[tuple[Target, str]], rewrites: Iterable[tuple[str, str]] = ()) -> None:
+        self.rewriter = Rewriter(rewrites)
+        self.targets: list[Target] = []
+        target_index: dict[Target, int] = {}
+        raw: list[tuple[int, str, tuple[str, ...]]] = []
+        for target, text in entries:
+            stems = self.analyse(text)
+            if not stems:
+                continue
+            idx = target_index.setdefault(target, len(self.targets))
+            if idx == len(self.targets):
+                self.targets.append(target)
+            raw.append((idx, text, stems))
+
+        # IDF over targets, not phrasings: a word in every phrasing of one topic is still rare.
+        self.doc_stems: list[frozenset[str]] = [frozenset() for _ in self.targets]
+        for idx, _, stems in raw:
+            self.doc_stems[idx] = self.doc_stems[idx] | frozenset(stems)
+        df: dict[str, int] = defaultdict(int)
+        for doc in self.doc_stems:
+            for s in doc:
+                df[s] += 1
+        n = max(len(self.targets), 1)
+        self.idf: dict[str, float] = {s: math.log(1 + n / c) for s, c in df.items()}
+        ordered = sorted(self.idf.values())
+        # A word the knowledge base has never seen counts like a typical word: long, chatty questions
+        # are full of them, so they must not drown what did match.
+        self.unknown_idf = ordered[len(ordered) // 2] * self.UNKNOWN_WEIGHT if ordered else 1.0
+        self.vocab: list[str] = sorted(self.idf)
+        self._vocab_set = frozenset(self.vocab)
+
+        self.phrasings: list[_Phrasing] = []
+        self.postings: dict[str, list[int]] = defaultdict(list)
+        for idx, text, stems in raw:
+            pid = len(self.phrasings)
+            self.phrasings.append(_Phrasing(idx, text, stems, " ".join(stems), sum(self.idf[s] for s in stems)))
+            for s in stems:
+                self.postings[s].append(pid)
+        self._resolve = lru_cache(maxsize=16384)(self._resolve_uncached)
+
+    # -- analysis ---------------------------------------------------------
+
+    def analyse(self, text: str) -> tuple[str, ...]:
+        """Content stems of a text, in order, without repeats."""
+        tokens = self.rewriter.apply([fold(w) for w in words(text)])
+        seen: dict[str, None] = {}
+        for token in tokens:
+            if token in _STOP or len(token) > MAX_WORD or (token.isdigit() and len(token) < 3):
+                continue  # short numbers ("5 kap. 1 §", "1,5 miljoner") say nothing about the topic
+            seen.setdefault(stem(token), None)
+        return tuple(seen)
+
+    def _resolve_uncached(self, s: str) -> tuple[tuple[str, float], ...]:
+        """Known stems a query stem stands for, with a confidence weight."""
+        if s in self._vocab_set:
+            return ((s, 1.0),)
+        if s.isdigit():
+            return ()
+        parts = self._split_compound(s)
+        if parts:
+            return tuple((p, 0.9) for p in parts)
+        if len(s) < 4:
+            return ()
+        if len(s) == 4:
+            # Four letters leave no room for a real edit; accept only a swap ("gdrp" → "gdpr").
+            swapped = [w for w in self.vocab if len(w) == 4 and sorted(w) == sorted(s) and OSA.distance(s, w) == 1]
+            return tuple((w, 0.8) for w in swapped[:2])
+        cutoff = 0.8
+        found = process.extract(s, self.vocab, scorer=OSA.normalized_similarity, score_cutoff=cutoff, limit=2)
+        return tuple((word, float(score)) for word, score, _ in found)
+
+    def _split_compound(self, s: str) -> tuple[str, str] | None:
+        """Split a Swedish compound into two known stems: 'upphandlingsregl' → 'upphandling', 'regl'."""
+        for i in range(len(s) - 3, 3, -1):
+            head, tail = s[:i], s[i:]
+            tail_stem = stem(tail)
+            if tail_stem not in self._vocab_set:
+                continue
+            for h in (head, head[:-1] if head.endswith("s") else None):
+                if h and len(h) >= 3 and (h in self._vocab_set or stem(h) in self._vocab_set):
+                    return (h if h in self._vocab_set else stem(h)), tail_stem
+        return None
+
+    # -- search -----------------------------------------------------------
+
+    def search(self, text: str, limit: int = 5) -> list[Match]:
+        query = self.analyse(text)
+        if not query:
+            return []
+        resolved = [self._resolve(s) for s in query]
+        hits: dict[str, float] = {}
+        for options in resolved:
+            for word, weight in options:
+                hits[word] = max(hits.get(word, 0.0), weight)
+        if not hits:
+            return []
+        term_idf = [max((self.idf[w] for w, _ in opts), default=self.unknown_idf) for opts in resolved]
+        query_weight = sum(term_idf)
+        # Unknown words stay in the string, so they count against the similarity.
+        query_joined = " ".join(opts[0][0] if opts else s for s, opts in zip(query, resolved, strict=True))
+
+        candidates: set[int] = set()
+        for word in hits:
+            candidates.update(self.postings.get(word, ()))
+
+        # stem → [(query term index, weight)], so a phrasing is scored by walking its few stems.
+        by_stem: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, opts in enumerate(resolved):
+            for word, weight in opts:
+                by_stem[word].append((i, weight))
+
+        def matched_weight(stems: Iterable[str]) -> float:
+            best_term: dict[int, float] = {}
+            for s in stems:
+                for i, weight in by_stem.get(s, ()):
+                    if weight > best_term.get(i, 0.0):
+                        best_term[i] = weight
+            return sum(term_idf[i] * w for i, w in best_term.items())
+
+        best: dict[int, tuple[float, int]] = {}
+        for pid in candidates:
+            p = self.phrasings[pid]
+            covered = sum(self.idf[s] * hits.get(s, 0.0) for s in p.stems) / p.weight
+            phrase = self.COVERED * covered + (1 - self.COVERED) * matched_weight(p.stems) / query_weight
+            phrase = (1 - self.FUZZY) * phrase + self.FUZZY * fuzz.token_sort_ratio(query_joined, p.joined) / 100.0
+            current = best.get(p.target)
+            if current is None or phrase > current[0]:
+                best[p.target] = (phrase, pid)
+        # The best phrasing says how well one way of asking fits; the target's whole vocabulary says
+        # how much of a long, scenario-style question the target accounts for. Only the leading
+        # targets can win, so only they get the second look.
+        leading = sorted(best.items(), key=lambda kv: -kv[1][0])[: self.SHORTLIST]
+        evidence: dict[int, float] = {}
+        rescored: dict[int, tuple[float, int]] = {}
+        for t, (phrase, pid) in leading:
+            evidence[t] = matched_weight(self.doc_stems[t] & hits.keys())
+            rescored[t] = ((1 - self.DOC) * phrase + self.DOC * evidence[t] / query_weight, pid)
+        best = rescored
+
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.targets[kv[0]].key))[:limit]
+        return [
+            Match(self.targets[t], round(score, 4), self.phrasings[pid].text, round(evidence[t], 3))
+            for t, (score, pid) in ranked
+        ]
