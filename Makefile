@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup chat test lint validate eval bench docs clean
+.PHONY: setup chat test test-quick lint validate eval bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,16 @@ chat: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check bot adapters tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/regellots validate knowledge
 	$(BIN)/python -m pytest
+
+# For developers: the same without the slow load tests.
+test-quick: $(STAMP)
+	$(BIN)/ruff check bot adapters tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/regellots validate knowledge
+	$(BIN)/python -m pytest -m "not slow"
 
 validate: $(STAMP)
 	$(BIN)/regellots validate knowledge

@@ -7,9 +7,17 @@ import sys
 import textwrap
 from typing import TextIO
 
-from bot.conversation.engine import Engine
+from adapters.channel import Channel
 from bot.conversation.replies import Response
 from bot.understanding.pipeline import Incoming
+
+QUIT = frozenset({"quit", "exit", "avsluta", ":q"})
+
+
+def _wrap(paragraph: str, width: int) -> str:
+    """Wrap prose, but never inside a URL: a link broken over two lines stops being a link."""
+    indent = "  " if paragraph.startswith(("• ", "- ")) else ""
+    return textwrap.fill(paragraph, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
 
 
 def render(response: Response, width: int = 88) -> str:
@@ -20,7 +28,7 @@ def render(response: Response, width: int = 88) -> str:
         if reply.title:
             out.append(f"== {reply.title} ==")
         for paragraph in reply.text.split("\n"):
-            out.append(textwrap.fill(paragraph, width, subsequent_indent="  " if paragraph.startswith(("• ", "- ")) else "") if paragraph else "")
+            out.append(_wrap(paragraph, width) if paragraph else "")
         for cite in reply.citations:
             out.append(f"  ↗ {cite.title}: {cite.url}")
         for option in reply.options:
@@ -30,22 +38,33 @@ def render(response: Response, width: int = 88) -> str:
     return "\n".join(out)
 
 
-async def run(engine: Engine, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, conversation: str = "console") -> None:
-    interactive = stdin.isatty()
-    first = await engine.handle(conversation, Incoming(choice="cmd:menu"))
-    stdout.write(render(first) + "\n")
-    while True:
-        if interactive:
-            stdout.write("> ")
+class Console(Channel):
+    """One conversation in a terminal or a pipe: a line in, the rendered replies out."""
+
+    name = "console"
+
+    async def run(self, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, conversation: str = "console") -> None:
+        interactive = stdin.isatty()
+
+        async def show(response: Response) -> None:
+            stdout.write(render(response) + "\n")
             stdout.flush()
-        line = await asyncio.to_thread(stdin.readline)
-        if not line:
-            break
-        text = line.rstrip("\n")
-        if text.strip().lower() in ("quit", "exit", "avsluta", ":q"):
-            break
-        if not interactive:
-            stdout.write(f"> {text}\n")
-        response = await engine.handle(conversation, Incoming(text=text))
-        stdout.write(render(response) + "\n")
-        stdout.flush()
+
+        await self.start()
+        try:
+            await self.turn(conversation, Incoming(choice="cmd:menu"), show)
+            while True:
+                if interactive:
+                    stdout.write("> ")
+                    stdout.flush()
+                line = await asyncio.to_thread(stdin.readline)
+                if not line:
+                    break
+                text = line.rstrip("\n")
+                if text.strip().lower() in QUIT:
+                    break
+                if not interactive:
+                    stdout.write(f"> {text}\n")
+                await self.turn(conversation, Incoming(text=text), show)
+        finally:
+            await self.stop()

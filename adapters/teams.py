@@ -13,20 +13,20 @@ kinds, counts, lengths and a short hash of the conversation id.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from adapters.channel import Channel
 from adapters.teams_activity import Turn, check_activity, is_loopback, plan_turn, render, short_hash
-from bot.conversation import hotreload
 from bot.conversation.engine import Engine
+from bot.conversation.replies import Response
 
 log = logging.getLogger("regellotsen.teams")
 
@@ -172,13 +172,15 @@ def _problem(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-class TeamsBot:
-    """The handlers behind the routes; one per server."""
+class TeamsBot(Channel):
+    """The Teams channel: POST /api/messages on the channel's HTTP app."""
 
-    def __init__(self, engine: Engine, settings: TeamsSettings) -> None:
-        self.engine = engine
-        self.settings = settings
-        self.framework = _BotFramework(settings)
+    name = "teams"
+
+    def __init__(self, engine: Engine, settings: TeamsSettings | None = None) -> None:
+        super().__init__(engine)
+        self.settings = settings if settings is not None else TeamsSettings.from_env()
+        self.framework = _BotFramework(self.settings)
 
     async def messages(self, request: web.Request) -> web.Response:
         if request.content_type != "application/json":
@@ -217,12 +219,26 @@ class TeamsBot:
             return _problem(502, "could not deliver the reply")
         return web.Response(status=200)
 
+    def app(self) -> web.Application:
+        """The aiohttp app: POST /api/messages, GET /healthz, GET /readyz; hot reload while it runs."""
+        if not self.settings.authenticated:
+            log.warning("MicrosoftAppId is not set: running WITHOUT authentication, for local testing only (Bot Connector on loopback)")
+        app = self.http_app(client_max_size=256 * 1024)
+        app[BOT] = self
+        app.router.add_post("/api/messages", self.messages)
+        return app
+
     async def _answer(self, turn: Turn, body: Mapping[str, Any], send: Any) -> None:
+        sent: list[dict[str, Any]] = []
+
+        async def deliver(response: Response) -> None:
+            # Inside the conversation's turn: the next turn's replies cannot land among these.
+            sent.extend(render(response, turn.personal))
+            if sent:
+                await send(sent)
+
         await send([{"type": "typing"}])
-        response = await self.engine.handle(turn.conversation, turn.incoming, user=turn.user)
-        activities = render(response, turn.personal)
-        if activities:
-            await send(activities)
+        response = await self.turn(turn.conversation, turn.incoming, deliver, user=turn.user)
         log.info(
             "%s %s (%s) in %s chat: %s, %d message(s), in %d chars, out %d chars",
             body["type"],
@@ -230,57 +246,23 @@ class TeamsBot:
             short_hash(turn.conversation),
             "personal" if turn.personal else str(body["conversation"].get("conversationType") or "") or "group",
             response.kind,
-            len(activities),
+            len(sent),
             len(turn.incoming.text or ""),
-            sum(len(a["text"]) for a in activities),
+            sum(len(a["text"]) for a in sent),
         )
 
-    async def healthz(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
 
-    async def readyz(self, request: web.Request) -> web.Response:
-        knowledge = self.engine.knowledge
-        if knowledge is not None and await self.engine.ready():
-            return web.json_response({"status": "ready", "knowledge": knowledge.summary()})
-        return web.json_response({"status": "unavailable"}, status=503)
-
-
-ENGINE = web.AppKey("engine", Engine)
 BOT = web.AppKey("bot", TeamsBot)
-RELOAD_TASK = web.AppKey("reload_task", object)  # asyncio.Task | None
-
-
-async def _start_reloading(app: web.Application) -> None:
-    app[RELOAD_TASK] = hotreload.start_reloading(app[ENGINE])
-
-
-async def _stop_reloading(app: web.Application) -> None:
-    task = app.get(RELOAD_TASK)
-    if isinstance(task, asyncio.Task):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 def create_app(engine: Engine, settings: TeamsSettings | None = None) -> web.Application:
     """The aiohttp app: POST /api/messages, GET /healthz, GET /readyz; hot reload while it runs."""
-    settings = settings if settings is not None else TeamsSettings.from_env()
-    bot = TeamsBot(engine, settings)
-    if not settings.authenticated:
-        log.warning("MicrosoftAppId is not set: running WITHOUT authentication, for local testing only (Bot Connector on loopback)")
-    app = web.Application(client_max_size=256 * 1024)
-    app[ENGINE] = engine
-    app[BOT] = bot
-    app.router.add_post("/api/messages", bot.messages)
-    app.router.add_get("/healthz", bot.healthz)
-    app.router.add_get("/readyz", bot.readyz)
-    app.on_startup.append(_start_reloading)
-    app.on_cleanup.append(_stop_reloading)
-    return app
+    return TeamsBot(engine, settings).app()
 
 
-def run(engine: Engine, settings: TeamsSettings, host: str = "127.0.0.1", port: int = 3978) -> None:
+def run(knowledge: Path | None, settings: TeamsSettings, host: str = "127.0.0.1", port: int = 3978) -> None:
     logging.getLogger("msrest").setLevel(logging.WARNING)  # its HTTP logger could print message bodies
-    app = create_app(engine, settings)
-    log.warning("Teams bot listening on http://%s:%d/api/messages (%s)", host, port, engine.knowledge.summary())
+    bot = TeamsBot.from_environment(knowledge, settings=settings)
+    app = bot.app()
+    log.warning("Teams bot listening on http://%s:%d/api/messages (%s)", host, port, bot.engine.knowledge.summary())
     web.run_app(app, host=host, port=port, print=None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from bot.commandline import command, knowledge_arg
 DEFAULT_PORT = 3978
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "teams",
         help="run the Microsoft Teams bot (POST /api/messages)",
@@ -41,8 +40,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 @command("teams")
 def cmd_teams(args: argparse.Namespace) -> int:
     from adapters.teams import TeamsSettings, run
-    from bot.conversation.engine import load_engine
-    from bot.state import open_store
 
     settings = TeamsSettings.from_env()
     try:
@@ -50,8 +47,7 @@ def cmd_teams(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"regellots teams: {exc}", file=sys.stderr)
         return 2
-    engine = load_engine(args.knowledge, open_store(os.environ.get("REGELLOTS_STATE")), channel="teams")
-    run(engine, settings, host=args.host, port=args.port)
+    run(args.knowledge, settings, host=args.host, port=args.port)
     return 0
 
 

@@ -57,10 +57,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.conversation import hotreload
+from adapters.channel import Channel
 from bot.conversation.engine import Engine
 from bot.conversation.replies import Option, Reply, Response
-from bot.state import ConversationLocks
 from bot.understanding.language import from_locale
 from bot.understanding.pipeline import Incoming
 
@@ -135,17 +134,18 @@ def _cut(text: str, limit: int, separators: Sequence[str] = ("\n", " ")) -> list
     """Cut plain text into pieces whose escaped form fits `limit`: at line breaks, then spaces, then anywhere."""
     if utf16_len(escape(text)) <= limit:
         return [text]
+    pieces: list[str] = []
     if not separators:
-        pieces, current, size = [], "", 0
+        chars, size = "", 0
         for ch in text:
             width = utf16_len(escape(ch))
             if size + width > limit:
-                pieces.append(current)
-                current, size = "", 0
-            current, size = current + ch, size + width
-        return pieces + [current]
+                pieces.append(chars)
+                chars, size = "", 0
+            chars, size = chars + ch, size + width
+        return pieces + [chars]
     sep, finer = separators[0], separators[1:]
-    pieces, current = [], None
+    current: str | None = None
     for unit in text.split(sep):
         candidate = unit if current is None else current + sep + unit
         if utf16_len(escape(candidate)) <= limit:
@@ -299,11 +299,14 @@ def addressed_text(message: Message, bot_id: int, username: str) -> str | None:
 # -- the adapter ----------------------------------------------------------
 
 
-class TelegramAdapter:
+class TelegramAdapter(Channel):
+    """The Telegram channel: PTB handlers that translate updates for the engine and replies back."""
+
+    name = "telegram"
+
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        super().__init__(engine)
         self.tokens = CallbackTokens()
-        self._serial = ConversationLocks()  # replies to two quick messages go out in order
 
     def install(self, app: Application) -> None:
         app.bot_data["adapter"] = self
@@ -403,14 +406,20 @@ class TelegramAdapter:
         first: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Answer one update in its conversation's turn; `first` runs inside that turn, before answering."""
-        async with self._serial.lock(cid):
-            if first is not None:
-                await first()
-            await self._typing(context, target)
-            response = await self.engine.handle(cid, incoming, user=target.user)
+        sent = 0
+
+        async def deliver(response: Response) -> None:
+            nonlocal sent
             if prefix is not None:
                 response.replies[:0] = prefix(response.lang)
             sent = await self.send(context, target, response)
+
+        async def before() -> None:
+            if first is not None:
+                await first()
+            await self._typing(context, target)
+
+        response = await self.turn(cid, incoming, deliver, user=target.user, before=before)
         log.info("update %s: %s → %s, %d message(s)", update.update_id, "choice" if incoming.choice else "text", response.kind, sent)
 
     async def send(self, context: ContextTypes.DEFAULT_TYPE, target: Target, response: Response) -> int:
@@ -449,7 +458,7 @@ class TelegramAdapter:
     async def _remove_keyboard(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int) -> None:
         """Remove the pressed message's buttons so they cannot be pressed again into another state."""
         # An empty inline keyboard; PTB would serialise InlineKeyboardMarkup([]) as "{}", so spell it out.
-        empty = {"reply_markup": {"inline_keyboard": []}}
+        empty: dict[str, Any] = {"reply_markup": {"inline_keyboard": []}}
         try:
             await self._retry(
                 _bind(context.bot.edit_message_reply_markup, chat_id=chat_id, message_id=message_id, api_kwargs=empty),
@@ -492,22 +501,14 @@ def _bind(fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> Callabl
 
 async def _post_init(app: Application) -> None:
     adapter: TelegramAdapter = app.bot_data["adapter"]
-    app.bot_data["reload_task"] = hotreload.start_reloading(adapter.engine)
+    await adapter.start()
     await adapter.set_commands(app)
-    if not await adapter.engine.ready():  # the engine answers users with an error message meanwhile
-        log.warning("the state store is not reachable; users get an error reply until it is")
     log.info("telegram bot @%s ready; knowledge: %s", app.bot.username, adapter.engine.knowledge.summary())
 
 
 async def _post_shutdown(app: Application) -> None:
-    task = app.bot_data.pop("reload_task", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
     adapter: TelegramAdapter = app.bot_data["adapter"]
-    with contextlib.suppress(Exception):
-        await adapter.engine.store.close()
+    await adapter.stop()
 
 
 def build_application(engine: Engine, token: str, *, base_url: str | None = None) -> Application:

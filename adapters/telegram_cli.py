@@ -20,7 +20,7 @@ from bot.commandline import command, knowledge_arg
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "telegram",
         help="run the Telegram bot (long polling; a webhook with --webhook-url)",
@@ -50,9 +50,7 @@ def cmd_telegram(args: argparse.Namespace) -> int:
 
     from telegram.error import InvalidToken
 
-    from adapters.telegram import ALLOWED_UPDATES, build_application, webhook_options
-    from bot.conversation.engine import load_engine
-    from bot.state import open_store
+    from adapters.telegram import ALLOWED_UPDATES, TelegramAdapter, build_application, webhook_options
 
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # opt in to PTB's timedelta durations: no deprecation warnings
     # httpx logs every request URL at INFO, and the URL contains the bot token.
@@ -61,7 +59,7 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     # The webhook handler logs whole updates (message text) at DEBUG.
     logging.getLogger("telegram.ext._utils.webhookhandler").setLevel(logging.INFO)
 
-    engine = load_engine(args.knowledge, open_store(os.environ.get("REGELLOTS_STATE")), channel="telegram")
+    engine = TelegramAdapter.from_environment(args.knowledge).engine
     app = build_application(engine, token, base_url=os.environ.get("TELEGRAM_API_BASE_URL", "").strip() or None)
     drop = True if args.drop_pending else None
     try:

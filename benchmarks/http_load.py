@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.maintain.evaluation import load_questions  # noqa: E402
-from tests.fake_connector import FakeConnector  # noqa: E402
-from tests.test_load import (  # noqa: E402
+from tests.support.fake_connector import FakeConnector  # noqa: E402
+from tests.support.load import (  # noqa: E402
     RecordingTelegram,
     Run,
     Step,

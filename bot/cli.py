@@ -9,10 +9,15 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from adapters import teams_cli, telegram_cli
 from bot.commandline import COMMANDS, command, knowledge_arg
 from bot.maintain import commands as maintain_commands
+
+if TYPE_CHECKING:  # imported where used: `regellots --help` stays fast
+    from bot.conversation.engine import Engine
+    from bot.conversation.replies import Response
 
 #: Modules that add subcommands (each imports its heavy dependencies only when its command runs).
 COMMAND_MODULES = (telegram_cli, teams_cli, maintain_commands)
@@ -28,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="chat in the terminal")
     knowledge_arg(p)
     p.add_argument("--state", default="memory", help="state store: memory (default), a file path, sqlite:///path or redis://…")
+    p.add_argument("--jsonl", action="store_true", help="JSON lines in and out, for programs (docs/jsonl.md)")
 
     p = sub.add_parser("ask", help="answer questions as first messages of new conversations")
     knowledge_arg(p)
@@ -65,22 +71,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 @command("chat")
 def cmd_chat(args: argparse.Namespace) -> int:
-    from adapters.console import run
-    from bot.conversation.engine import load_engine
-    from bot.state import open_store
+    from adapters.console import Console
+    from adapters.jsonl import JsonLines
 
-    engine = load_engine(args.knowledge, open_store(args.state), channel="console")
+    channel = (JsonLines if args.jsonl else Console).from_environment(args.knowledge, state=args.state)
     try:
-        asyncio.run(run(engine))
+        asyncio.run(channel.run())
     except KeyboardInterrupt:
         pass
     return 0
 
 
-def ask_record(question: str, response: object) -> dict:
-    from bot.conversation.replies import Response
-
-    assert isinstance(response, Response)
+def ask_record(question: str, response: Response) -> dict[str, Any]:
     kind = {"answer": "answer", "flow": "flow", "clarify": "clarify"}.get(response.kind, "fallback")
     return {
         "question": question,
@@ -93,11 +95,9 @@ def ask_record(question: str, response: object) -> dict:
     }
 
 
-async def ask_many(engine: object, questions: list[str], lang: str | None) -> list[tuple[str, object]]:
-    from bot.conversation.engine import Engine
+async def ask_many(engine: Engine, questions: list[str], lang: str | None) -> list[tuple[str, Response]]:
     from bot.understanding.pipeline import Incoming
 
-    assert isinstance(engine, Engine)
     out = []
     for i, question in enumerate(questions):
         conversation = f"ask-{i}"
@@ -118,7 +118,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(ask_record(question, response), ensure_ascii=False))
         else:
-            print(render(response))  # type: ignore[arg-type]
+            print(render(response))
     return 0
 
 

@@ -335,8 +335,7 @@ async def test_unanswered_reads_the_state_named_by_the_environment(
 
 async def test_unanswered_report_from_redis(kb: Knowledge, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]) -> None:
     from bot.state.redis_store import RedisStore
-
-    from .redis_server import running_server
+    from tests.support.redis_server import running_server
 
     servers = running_server(tmp_path_factory)
     server = next(servers)

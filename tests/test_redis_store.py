@@ -23,9 +23,9 @@ from bot.knowledge import Knowledge
 from bot.state import ConversationState, StoreUnavailable, open_store
 from bot.state.redis_store import RedisStore
 from bot.understanding.pipeline import Incoming
+from tests.support.redis_server import RedisServer, free_port, running_server
 
 from .conftest import Chat
-from .redis_server import RedisServer, free_port, running_server
 
 START_FLOW = "starta medicintekniska frågorna"
 PATH = ["purpose", "software", "value"]  # the device-check flow when answered Ja, Programvara, a number

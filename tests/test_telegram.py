@@ -35,12 +35,10 @@ from bot.conversation.replies import Citation, Reply
 from bot.knowledge import Knowledge, load_knowledge
 from bot.state import ConversationState, MemoryStore
 from tests.conftest import FIXTURE_KB
-from tests.fake_telegram import FakeTelegram, HTMLError, parse_html, utf16_len
+from tests.support.fake_telegram import SECRET, TOKEN, FakeTelegram, HTMLError, parse_html, utf16_len
 
 ROOT = Path(__file__).resolve().parent.parent
 REGELLOTS = str(Path(sys.executable).with_name("regellots"))  # the installed console script, as deployed
-TOKEN = "123456:TEST-token"
-SECRET = "s3cret_webhook-token"
 P = 1001  # a private chat (= the user's id in Telegram)
 G = -100500  # a supergroup
 LONG_ID = "a-deliberately-long-topic-identifier-so-the-option-value-exceeds-sixty-four-bytes"
@@ -500,7 +498,8 @@ async def test_hot_reload_serves_changed_knowledge(tmp_path: Path, server: FakeT
     assert knowledge is not None
     engine = Engine(knowledge, MemoryStore(), channel="telegram")
     async with polling(engine, server) as app:
-        assert app.bot_data["reload_task"] is not None  # started in post_init
+        adapter = app.bot_data["adapter"]
+        assert adapter._reload_task is not None  # started in post_init
         [before] = await say(server, P, "personuppgiftsincident")
         assert "Anmäl till IMY inom 72 timmar." in visible(before)
         topics = directory / "topics.yaml"
@@ -509,7 +508,7 @@ async def test_hot_reload_serves_changed_knowledge(tmp_path: Path, server: FakeT
         await server.wait_for(lambda: engine.knowledge.version != knowledge.version, what="the reload")
         [after] = await say(server, 5005, "personuppgiftsincident")
         assert "nu uppdaterat" in visible(after)
-    assert app.bot_data.get("reload_task") is None  # stopped in post_shutdown
+    assert adapter._reload_task is None  # stopped in post_shutdown
 
 
 # -- webhook mode ------------------------------------------------------------

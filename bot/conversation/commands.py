@@ -77,8 +77,8 @@ class Commands(DialogueBase):
         for fid, flow in self.k.flows.items():
             if fid.startswith(payload + "-") or payload in flow.regulations:
                 return self._open(state, Target("flow", fid))
-        for kind, table in (("regulation", self.k.regulations), ("agency", self.k.agencies), ("glossary", self.k.glossary)):
-            if payload in table:
+        for kind in ("regulation", "agency", "glossary"):
+            if self._exists(kind, payload):
                 return self._open(state, Target(kind, payload))
         return self._greeting(state)
 

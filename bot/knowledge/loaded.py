@@ -39,7 +39,8 @@ class Knowledge:
 
     def table(self, kind: Kind | str) -> dict[str, Any]:
         """The {id: entry} table of a kind (by `Kind` or its name)."""
-        return getattr(self, (BY_NAME[kind] if isinstance(kind, str) else kind).section)  # type: ignore[no-any-return]
+        table: dict[str, Any] = getattr(self, (BY_NAME[kind] if isinstance(kind, str) else kind).section)
+        return table
 
     def entry(self, kind: str, entry_id: str) -> Any | None:
         """The entry of that kind and id, or None (also for an unknown kind)."""

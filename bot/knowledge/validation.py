@@ -14,7 +14,7 @@ from rapidfuzz import fuzz, process
 
 from bot.knowledge.kinds import BY_SECTION
 from bot.knowledge.loaded import Knowledge
-from bot.knowledge.model import END, Condition, Flow
+from bot.knowledge.model import END, Condition, Flow, Node
 from bot.knowledge.rules import condition_facts
 from bot.knowledge.yamlfile import Problem
 
@@ -92,7 +92,7 @@ def _references(k: Knowledge) -> list[Problem]:
 def _flow_graph(k: Knowledge, flow: Flow) -> list[Problem]:
     f, line = _at(k, "flows", flow.id)
     out: list[Problem] = []
-    nodes = {}
+    nodes: dict[str, Node] = {}
     for node in flow.nodes:
         if node.id in nodes or node.id == END:
             out.append(Problem(f, line, f"flow '{flow.id}': duplicate or reserved node id '{node.id}'"))

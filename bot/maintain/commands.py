@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bot.commandline import command, knowledge_arg
+from bot.knowledge import Knowledge
 
 
 def _date(text: str) -> date:
@@ -35,7 +36,7 @@ def _period(text: str) -> str:
     return text
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("test", help="run conversation tests (YAML); exit 1 if one fails")
     knowledge_arg(p)
     p.add_argument("paths", nargs="*", type=Path, help="test files or directories (default: tests/conversations)")
@@ -79,7 +80,7 @@ def _out(text: str) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes at exit
 
 
-def _load(directory: Path | None):  # type: ignore[no-untyped-def]
+def _load(directory: Path | None) -> Knowledge | None:
     """The knowledge, or None after printing its errors."""
     from bot.knowledge import default_directory, load_knowledge
 

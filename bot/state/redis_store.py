@@ -86,25 +86,29 @@ class RedisStore(ConversationLocks):
         return f"{self.prefix}events"
 
     async def load(self, conversation_id: str) -> str | None:
-        return await self.redis.get(self._key(conversation_id))
+        raw = await self.redis.get(self._key(conversation_id))
+        return raw.decode() if isinstance(raw, bytes) else raw
 
     async def save(self, conversation_id: str, state: str) -> None:
         # Milliseconds so that short TTLs (tests) work; every save renews the idle timer.
         await self.redis.set(self._key(conversation_id), state, px=max(1, round(self.ttl * 1000)))
 
     @asynccontextmanager
-    async def lock(self, conversation_id: str) -> AsyncIterator[None]:
+    async def lock(self, conversation_id: str, timeout: float | None = None) -> AsyncIterator[None]:
+        """Hold the conversation's lock in this process and across processes; wait at most `timeout`
+        (default: the store's lock_wait) for each, else raise StoreUnavailable."""
+        wait = self.lock_wait if timeout is None else timeout
         # First among this process's own tasks (cheap, fair, no Redis polling), then across processes.
-        async with super().lock(conversation_id, timeout=self.lock_wait):
+        async with super().lock(conversation_id, timeout=wait):
             lock = self.redis.lock(
                 self.lock_key(conversation_id),
                 timeout=self.lock_timeout,
                 sleep=0.02,
-                blocking_timeout=self.lock_wait,
+                blocking_timeout=wait,
                 thread_local=False,  # one Lock object per use; tasks share the thread
             )
             if not await lock.acquire():
-                raise StoreUnavailable(f"conversation still locked after {self.lock_wait:g} s")
+                raise StoreUnavailable(f"conversation still locked after {wait:g} s")
             try:
                 yield
             finally:

@@ -20,6 +20,10 @@ from typing import Any
 
 from aiohttp import web
 
+TOKEN = "123456:TEST-token"  # the bot token the fake accepts in tests
+SECRET = "s3cret_webhook-token"  # the webhook secret tests configure
+
+
 # Telegram's HTML parse mode: https://core.telegram.org/bots/api#html-style
 ALLOWED_TAGS = {
     "b",

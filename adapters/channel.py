@@ -1,0 +1,113 @@
+"""The one base every channel builds on: the common life of a channel, written once.
+
+A channel (console, Telegram, Teams, …) owns an `Engine` and its state store,
+keeps the knowledge hot-reloading while it runs, answers health and readiness
+on HTTP, keeps one conversation's replies in order, and shuts down cleanly.
+What is left to a channel is translation: its input into `Incoming`, a
+`Response` into its messages. A new channel is one module with a subclass of
+`Channel` plus one line registering its command in `bot.cli`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from aiohttp import web
+
+from bot.conversation import hotreload
+from bot.conversation.engine import Engine, load_engine
+from bot.conversation.replies import Response
+from bot.state import ConversationLocks, open_store
+from bot.understanding.pipeline import Incoming
+
+log = logging.getLogger("regellotsen.channel")
+
+Deliver = Callable[[Response], Awaitable[None]]
+C = TypeVar("C", bound="Channel")
+
+
+class Channel:
+    """Subclass per channel; set `name`, translate in and out, call `turn` for every user action."""
+
+    name: ClassVar[str] = "channel"
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # In-process order: the steps of one turn (an acknowledgement, the answer, its delivery) finish
+        # before the next turn of that conversation starts. The store's lock adds the cross-process part.
+        self._serial = ConversationLocks()
+        self._reload_task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_environment(cls: type[C], knowledge: Path | None = None, *, state: str | None = None, **options: Any) -> C:
+        """Load the knowledge (or exit with its problems), open the store named by `state` or
+        $REGELLOTS_STATE (an SQLite file by default), and make the channel (with its own `options`)."""
+        store = open_store(state if state is not None else os.environ.get("REGELLOTS_STATE"))
+        return cls(load_engine(knowledge, store, channel=cls.name), **options)
+
+    async def turn(
+        self,
+        conversation: str,
+        incoming: Incoming,
+        deliver: Deliver,
+        *,
+        user: str | None = None,
+        before: Callable[[], Awaitable[None]] | None = None,
+    ) -> Response:
+        """One user action, in its conversation's turn: `before` (e.g. acknowledge a button), then the
+        engine's answer, delivered by `deliver` before the next turn of the conversation may start."""
+        async with self._serial.lock(conversation):
+            if before is not None:
+                await before()
+            return await self.engine.handle(conversation, incoming, user=user, deliver=deliver)
+
+    # -- life ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start reloading the knowledge on change or SIGHUP. Call inside the running loop."""
+        self._reload_task = hotreload.start_reloading(self.engine)
+        if not await self.engine.ready():  # the engine answers users with an error message meanwhile
+            log.warning("the state store is not reachable; users get an error reply until it is")
+
+    async def stop(self) -> None:
+        """Stop reloading and close the store."""
+        task, self._reload_task = self._reload_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        with contextlib.suppress(Exception):
+            await self.engine.store.close()
+
+    # -- HTTP ---------------------------------------------------------------
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(self, request: web.Request) -> web.Response:
+        if await self.engine.ready():
+            return web.json_response({"status": "ready", "knowledge": self.engine.knowledge.summary()})
+        return web.json_response({"status": "unavailable"}, status=503)
+
+    def http_app(self, *, client_max_size: int = 256 * 1024) -> web.Application:
+        """An aiohttp app with GET /healthz and /readyz whose start-up and clean-up run `start` and `stop`;
+        the channel adds its own routes."""
+        app = web.Application(client_max_size=client_max_size)
+        app.router.add_get("/healthz", self.healthz)
+        app.router.add_get("/readyz", self.readyz)
+
+        async def on_startup(_app: web.Application) -> None:
+            await self.start()
+
+        async def on_cleanup(_app: web.Application) -> None:
+            await self.stop()
+
+        app.on_startup.append(on_startup)
+        app.on_cleanup.append(on_cleanup)
+        return app
