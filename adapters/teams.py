@@ -18,7 +18,6 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -260,9 +259,9 @@ def create_app(engine: Engine, settings: TeamsSettings | None = None) -> web.App
     return TeamsBot(engine, settings).app()
 
 
-def run(knowledge: Path | None, settings: TeamsSettings, host: str = "127.0.0.1", port: int = 3978) -> None:
+def run(bot: TeamsBot, host: str = "127.0.0.1", port: int = 3978) -> None:
+    """Serve the bot until stopped (SIGTERM or SIGINT); replies in flight are drained first."""
     logging.getLogger("msrest").setLevel(logging.WARNING)  # its HTTP logger could print message bodies
-    bot = TeamsBot.from_environment(knowledge, settings=settings)
     app = bot.app()
     log.warning("Teams bot listening on http://%s:%d/api/messages (%s)", host, port, bot.engine.knowledge.summary())
     web.run_app(app, host=host, port=port, print=None)

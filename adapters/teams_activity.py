@@ -36,17 +36,6 @@ MAX_TEXT_CHARS = 4 * MAX_CHARS  # the engine reads only MAX_CHARS; more is never
 GROUP_TYPES = {"groupchat", "channel"}
 HERO = "application/vnd.microsoft.card.hero"
 
-# The adapter's own words (everything else comes from the engine).
-_TEXTS = {
-    "more_choices": ("Fler val", "More choices"),
-}
-
-
-def text_of(key: str, lang: str) -> str:
-    sv, en = _TEXTS[key]
-    return en if lang == "en" else sv
-
-
 # -- Markdown ---------------------------------------------------------------
 
 _URL = re.compile(r"https?://[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]]")
@@ -139,7 +128,7 @@ def _hero_cards(options: tuple[Option, ...], lang: str) -> list[dict[str, Any]]:
     for i in range(0, len(options), MAX_CARD_BUTTONS):
         content: dict[str, Any] = {"buttons": [_button(o) for o in options[i : i + MAX_CARD_BUTTONS]]}
         if i:
-            content["text"] = text_of("more_choices", lang)
+            content["text"] = t("more_choices", lang)
         cards.append({"contentType": HERO, "content": content})
     return cards
 

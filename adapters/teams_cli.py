@@ -39,7 +39,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 @command("teams")
 def cmd_teams(args: argparse.Namespace) -> int:
-    from adapters.teams import TeamsSettings, run
+    from adapters.teams import TeamsBot, TeamsSettings, run
 
     settings = TeamsSettings.from_env()
     try:
@@ -47,7 +47,7 @@ def cmd_teams(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"regellots teams: {exc}", file=sys.stderr)
         return 2
-    run(args.knowledge, settings, host=args.host, port=args.port)
+    run(TeamsBot.from_environment(args.knowledge, settings=settings), host=args.host, port=args.port)
     return 0
 
 

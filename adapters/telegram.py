@@ -59,6 +59,7 @@ from telegram.ext import (
 
 from adapters.channel import Channel
 from bot.conversation.engine import Engine
+from bot.conversation.messages import t
 from bot.conversation.replies import Option, Reply, Response
 from bot.understanding.language import from_locale
 from bot.understanding.pipeline import Incoming
@@ -76,40 +77,8 @@ RATE_LIMIT_RETRIES = 2  # AIORateLimiter sleeps `retry_after` and retries this o
 #: Only what the adapter handles; edited messages and channel posts are not even requested.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
-# The adapter's own words (everything else comes from the engine).
-ONLY_TEXT = "Jag förstår bara text – skriv din fråga. / I only understand text – please type your question."
-_TEXTS: dict[str, tuple[str, str]] = {
-    "expired": ("Den knappen har gått ut. Här är menyn:", "That button has expired. Here is the menu:"),
-    "not_yours": (
-        "De här knapparna hör till någon annans fråga – skriv till mig för att ställa din egen.",
-        "These buttons belong to someone else's question – write to me to ask your own.",
-    ),
-}
-COMMANDS: dict[str, list[tuple[str, str]]] = {
-    "sv": [
-        ("start", "Börja – visa menyn"),
-        ("help", "Hjälp och exempel"),
-        ("restart", "Börja om från början"),
-        ("back", "Ändra ditt förra svar"),
-        ("why", "Varför? Förklara frågan eller slutsatsen"),
-        ("sources", "Källorna för senaste svaret"),
-        ("lang", "Byt språk (svenska/English)"),
-    ],
-    "en": [
-        ("start", "Start – show the menu"),
-        ("help", "Help and examples"),
-        ("restart", "Start over"),
-        ("back", "Change your previous answer"),
-        ("why", "Why? Explain the question or the conclusion"),
-        ("sources", "Sources of the last answer"),
-        ("lang", "Switch language (svenska/English)"),
-    ],
-}
-
-
-def text_for(key: str, lang: str) -> str:
-    sv, en = _TEXTS[key]
-    return en if lang == "en" else sv
+#: The bot's commands in Telegram's command menu; their descriptions are in the message catalogue.
+COMMANDS = ("start", "help", "restart", "back", "why", "sources", "lang")
 
 
 def file_url_for(base_url: str) -> str:
@@ -347,7 +316,7 @@ class TelegramAdapter(Channel):
             await self._answer(query)  # an inline-mode message: not ours to continue
             return
         if owner is not None and owner != user.id:
-            await self._answer(query, text_for("not_yours", from_locale(user.language_code) or "sv"))
+            await self._answer(query, t("tg_not_yours", from_locale(user.language_code) or "sv"))
             return
         group = not is_private(message.chat)
         thread = getattr(message, "message_thread_id", None) if getattr(message, "is_topic_message", False) else None
@@ -361,7 +330,7 @@ class TelegramAdapter(Channel):
         # handled after it, not overtake it while the press is being acknowledged.
         if value is None:  # an unknown token: say so (in the conversation's language) and show the menu
             menu = Incoming(choice="cmd:menu", locale=user.language_code)
-            await self.respond(context, update, cid, menu, target, prefix=lambda lang: [Reply(text_for("expired", lang))], first=acknowledge)
+            await self.respond(context, update, cid, menu, target, prefix=lambda lang: [Reply(t("tg_expired", lang))], first=acknowledge)
             return
         await self.respond(context, update, cid, Incoming(choice=value, locale=user.language_code), target, first=acknowledge)
 
@@ -369,7 +338,7 @@ class TelegramAdapter(Channel):
         """Photos, stickers, voice, documents … in a private chat: say that only text is understood."""
         message = update.message
         assert message is not None
-        await self._retry(lambda: context.bot.send_message(message.chat.id, ONLY_TEXT), "sendMessage")
+        await self._retry(lambda: context.bot.send_message(message.chat.id, t("only_text", "sv") + " / " + t("only_text", "en")), "sendMessage")
         log.info("update %s: %s chat, non-text message → only-text notice", update.update_id, message.chat.type)
 
     async def on_added(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -485,7 +454,7 @@ class TelegramAdapter(Channel):
     async def set_commands(self, app: Application) -> None:
         """The command menu in Swedish ("sv") and English (default and "en")."""
         for language_code, lang in ((None, "en"), ("en", "en"), ("sv", "sv")):
-            commands = [BotCommand(name, description) for name, description in COMMANDS[lang]]
+            commands = [BotCommand(name, t(f"tg_command_{name}", lang)) for name in COMMANDS]
             try:
                 await self._retry(_bind(app.bot.set_my_commands, commands, language_code=language_code), "setMyCommands")
             except TelegramError as exc:

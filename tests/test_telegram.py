@@ -29,7 +29,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.telegram import ALLOWED_UPDATES, ONLY_TEXT, CallbackTokens, build_application, file_url_for, render, webhook_options
+from adapters.telegram import ALLOWED_UPDATES, CallbackTokens, build_application, file_url_for, render, webhook_options
 from bot.conversation.engine import Engine
 from bot.conversation.replies import Citation, Reply
 from bot.knowledge import Knowledge, load_knowledge
@@ -331,7 +331,7 @@ async def test_non_text_updates_never_crash_and_only_private_chats_get_a_reply(b
     server.send_text(3003, "tidig marknadsdialog", key="edited_message")
     server.push(channel_post={"message_id": 99, "date": 0, "chat": server.chat(-100777, "channel"), "text": "tidig marknadsdialog"})
     only_text = await server.wait_sent(P, 4)
-    assert [m["text"] for m in only_text] == [ONLY_TEXT] * 4
+    assert [m["text"] for m in only_text] == ["Jag förstår bara text – skriv din fråga. / I only understand text – please type your question."] * 4
     await say(server, 4004, "hej")  # a later update has been handled: the earlier ones are done too
     await asyncio.sleep(0.2)
     assert server.sent(G) == [] and server.sent(3003) == [] and server.sent(-100777) == []

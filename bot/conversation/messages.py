@@ -101,6 +101,21 @@ _T = {
         "Tekniskt fel: jag kommer inte åt min lagring just nu. Försök igen om en liten stund.",
         "Technical problem: I can't reach my storage right now. Please try again shortly.",
     ),
+    # Channels' own words.
+    "only_text": ("Jag förstår bara text – skriv din fråga.", "I only understand text – please type your question."),
+    "tg_expired": ("Den knappen har gått ut. Här är menyn:", "That button has expired. Here is the menu:"),
+    "tg_not_yours": (
+        "De här knapparna hör till någon annans fråga – skriv till mig för att ställa din egen.",
+        "These buttons belong to someone else's question – write to me to ask your own.",
+    ),
+    "more_choices": ("Fler val", "More choices"),
+    "tg_command_start": ("Börja – visa menyn", "Start – show the menu"),
+    "tg_command_help": ("Hjälp och exempel", "Help and examples"),
+    "tg_command_restart": ("Börja om från början", "Start over"),
+    "tg_command_back": ("Ändra ditt förra svar", "Change your previous answer"),
+    "tg_command_why": ("Varför? Förklara frågan eller slutsatsen", "Why? Explain the question or the conclusion"),
+    "tg_command_sources": ("Källorna för senaste svaret", "Sources of the last answer"),
+    "tg_command_lang": ("Byt språk (svenska/English)", "Switch language (svenska/English)"),
     "flow_done_hint": ("Vill du fråga något mer? Skriv en fråga eller välj nedan.", "Anything else? Ask a question or choose below."),
 }
 

@@ -676,7 +676,7 @@ def serve(argv: Sequence[str] | None = None) -> None:
     if args.channel == "teams":
         if args.fast_msrest:
             fast_msrest()
-        teams.run(engine, TeamsSettings(), port=args.port)
+        teams.run(teams.TeamsBot(engine, TeamsSettings()), port=args.port)
         return
     if not args.rate_limit:
         tg.AIORateLimiter = unlimited_rate_limiter  # type: ignore[misc]
