@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--floor", type=float, default=None, help="exit 1 if in-scope accuracy is below this (0–1)")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("eval-routes", help="how first messages as people write them are routed (tests/eval/realistic)")
+    knowledge_arg(p)
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="the figures only, not the misses")
+
     for module in COMMAND_MODULES:
         module.add_parsers(sub)
     return parser
@@ -137,6 +143,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.floor is not None and result.in_scope_accuracy < args.floor:
         print(f"in-scope accuracy {result.in_scope_accuracy:.1%} is below the floor {args.floor:.1%}", file=sys.stderr)
         return 1
+    return 0
+
+
+@command("eval-routes")
+def cmd_eval_routes(args: argparse.Namespace) -> int:
+    from bot.conversation.engine import load_engine
+    from bot.maintain.routes import evaluate_routes, load_items, report
+
+    engine = load_engine(args.knowledge, channel="eval")
+    result = asyncio.run(evaluate_routes(engine, load_items(args.file)))
+    print(json.dumps(result.summary(), ensure_ascii=False, indent=2) if args.json else report(result, misses=not args.quiet))
     return 0
 
 

@@ -86,7 +86,9 @@ class Dialogue(Commands, FlowRunner, Explain):
         decision = decide(self.k.matcher.search(PLACEHOLDERS.sub(" ", text), limit=5))
         if decision.answer is not None:
             if decision.answer.target.kind == "out_of_scope":
-                return self._fallback(state, self.k.out_of_scope[decision.answer.target.id].answer.get(state.lang))
+                response = self._fallback(state, self.k.out_of_scope[decision.answer.target.id].answer.get(state.lang))
+                response.target = decision.answer.target.key
+                return response
             return self._open(state, decision.answer.target, decision.answer, decision.also)
         if decision.candidates:
             return self._clarify(state, decision.candidates)
@@ -135,7 +137,9 @@ class Dialogue(Commands, FlowRunner, Explain):
             # A question asked in the middle of a flow: answer it, then resume where we were.
             replies.append(Reply(t("resume", lang)))
             replies.append(self._node_reply(state, fs))
-        return Response(replies, "answer", lang, topic=target.id if target.kind == "topic" else None, regulations=regs, agencies=ags)
+        return Response(
+            replies, "answer", lang, topic=target.id if target.kind == "topic" else None, regulations=regs, agencies=ags, target=target.key
+        )
 
     def _midflow_decision(self, text: str) -> Decision:
         decision = decide(self.k.matcher.search(PLACEHOLDERS.sub(" ", text), limit=5))

@@ -28,7 +28,9 @@ class FlowRunner(DialogueBase):
         if flow.intro:
             replies.append(Reply(flow.intro.get(state.lang).strip(), title=flow.title.get(state.lang)))
         replies.append(self._node_reply(state, fs))
-        return Response(replies, "flow", state.lang, flow=flow_id, regulations=list(flow.regulations), agencies=list(flow.agencies))
+        return Response(
+            replies, "flow", state.lang, flow=flow_id, regulations=list(flow.regulations), agencies=list(flow.agencies), target=f"flow:{flow_id}"
+        )
 
     def _answer_button(self, state: ConversationState, rest: str) -> Response:
         flow_id, node_id, choice_id = (rest.split(":") + ["", "", ""])[:3]

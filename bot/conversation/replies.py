@@ -41,6 +41,8 @@ class Response:
     flow: str | None = None
     regulations: list[str] = field(default_factory=list)
     agencies: list[str] = field(default_factory=list)
+    #: The knowledge entry the turn answered or started, as "kind:id" (e.g. "topic:lou-thresholds").
+    target: str | None = None
     #: The message was not understood (also mid-flow): maintainers should see it in `regellots unanswered`.
     unanswered: bool = False
 

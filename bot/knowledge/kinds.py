@@ -27,6 +27,9 @@ class Kind:
     about: Callable[[Any], tuple[list[str], list[str]]] = lambda e: (list(e.regulations), list(e.agencies))
     sources: Callable[[Any], list[Source]] = lambda e: list(e.sources)
     answerable: bool = True  #: False: matched only to say plainly that we do not answer it
+    #: Factor on the kind's match score for a long message: a definition or an entity card answers
+    #: "what is X" well and a described situation rarely (see understanding.matching).
+    long_message_weight: float = 1.0
     reviewed: bool = False  #: entries carry a `reviewed` date that `regellots review` reports on
 
 
@@ -57,6 +60,7 @@ KINDS: tuple[Kind, ...] = (
         phrases=_entity_phrases,
         about=_regulation_about,
         reviewed=True,
+        long_message_weight=0.85,
     ),
     Kind(
         "agency", "agencies", Agency,
@@ -64,11 +68,13 @@ KINDS: tuple[Kind, ...] = (
         phrases=_entity_phrases,
         about=lambda e: ([], [e.id]),
         reviewed=True,
+        long_message_weight=0.85,
     ),
     Kind(
         "glossary", "glossary", GlossaryEntry,
         title=lambda e, lang: e.term.get(lang),
         phrases=lambda e: [e.term.sv, e.term.en, *e.aliases],
+        long_message_weight=0.7,
     ),
     Kind(
         "out_of_scope", "out_of_scope", OutOfScope,

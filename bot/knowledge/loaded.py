@@ -130,4 +130,4 @@ def build_matcher(tables: dict[str, dict[str, Any]], synonyms: list[Synonym] | t
             entries += [(target, p) for p in kind.phrases(e)]
     for syn in synonyms:
         rewrites += [(variant, syn.canonical) for variant in syn.variants]
-    return Matcher(entries, rewrites)
+    return Matcher(entries, rewrites, {kind.name: kind.long_message_weight for kind in KINDS})

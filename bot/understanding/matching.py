@@ -50,6 +50,7 @@ class Match:
     score: float  # 0..1: how well the message and the target fit each other
     phrasing: str  # the target's best-fitting phrasing
     evidence: float = 0.0  # summed rarity (IDF) of the message's words the target knows
+    length: float = 0.0  # 0 for a short question, 1 for a long message (see Matcher.SHORT and LONG)
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,23 @@ class Matcher:
     DOC = 0.35  # share of the message the target's whole vocabulary explains
     UNKNOWN_WEIGHT = 1.0  # weight of a word the knowledge base does not know, relative to a median word
     SHORTLIST = 40  # targets that get the whole-vocabulary second look
+    # A long message is a situation, not a keyword: how well one phrasing is covered matters less, how much
+    # of the message the target explains matters more. Between SHORT and LONG content words the weights
+    # move from the values above to these. Tuned on tests/eval/realistic/tune.yaml.
+    SHORT, LONG = 4, 12
+    COVERED_LONG = 0.5
+    DOC_LONG = 0.5
 
-    def __init__(self, entries: Iterable[tuple[Target, str]], rewrites: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self,
+        entries: Iterable[tuple[Target, str]],
+        rewrites: Iterable[tuple[str, str]] = (),
+        long_message_weight: dict[str, float] | None = None,
+    ) -> None:
         self.rewriter = Rewriter(rewrites)
+        #: kind → factor on a target's score for a long message (definitions and entity cards answer
+        #: "what is X", rarely a situation); 1.0 for kinds not named.
+        self.long_message_weight = dict(long_message_weight or {})
         self.targets: list[Target] = []
         target_index: dict[Target, int] = {}
         raw: list[tuple[int, str, tuple[str, ...]]] = []
@@ -218,11 +233,15 @@ class Matcher:
                         best_term[i] = weight
             return sum(term_idf[i] * w for i, w in best_term.items())
 
+        length = min(1.0, max(0.0, (len(query) - self.SHORT) / (self.LONG - self.SHORT)))
+        covered_w = self.COVERED + (self.COVERED_LONG - self.COVERED) * length
+        doc_w = self.DOC + (self.DOC_LONG - self.DOC) * length
+
         best: dict[int, tuple[float, int]] = {}
         for pid in candidates:
             p = self.phrasings[pid]
             covered = sum(self.idf[s] * hits.get(s, 0.0) for s in p.stems) / p.weight
-            phrase = self.COVERED * covered + (1 - self.COVERED) * matched_weight(p.stems) / query_weight
+            phrase = covered_w * covered + (1 - covered_w) * matched_weight(p.stems) / query_weight
             phrase = (1 - self.FUZZY) * phrase + self.FUZZY * fuzz.token_sort_ratio(query_joined, p.joined) / 100.0
             current = best.get(p.target)
             if current is None or phrase > current[0]:
@@ -235,11 +254,13 @@ class Matcher:
         rescored: dict[int, tuple[float, int]] = {}
         for t, (phrase, pid) in leading:
             evidence[t] = matched_weight(self.doc_stems[t] & hits.keys())
-            rescored[t] = ((1 - self.DOC) * phrase + self.DOC * evidence[t] / query_weight, pid)
+            score = (1 - doc_w) * phrase + doc_w * evidence[t] / query_weight
+            factor = self.long_message_weight.get(self.targets[t].kind, 1.0)
+            rescored[t] = (score * (1 - (1 - factor) * length), pid)
         best = rescored
 
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.targets[kv[0]].key))[:limit]
         return [
-            Match(self.targets[t], round(score, 4), self.phrasings[pid].text, round(evidence[t], 3))
+            Match(self.targets[t], round(score, 4), self.phrasings[pid].text, round(evidence[t], 3), length)
             for t, (score, pid) in ranked
         ]
