@@ -30,6 +30,7 @@ def turn_record(conversation: str, response: Response) -> dict[str, Any]:
         "text": response.plain_text(),
         "options": [{"label": o.label, "value": o.value} for o in response.options],
         "understood": response.kind not in NOT_UNDERSTOOD and not response.unanswered,
+        "target": response.target,
     }
 
 

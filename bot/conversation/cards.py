@@ -32,6 +32,17 @@ def target_title(k: Knowledge, kind: str, tid: str, lang: str) -> str:
     return BY_NAME[kind].title(k.table(kind)[tid], lang)
 
 
+def contact_line(k: Knowledge, aid: str, lang: str) -> str:
+    """'• Agency – what to contact them about: website' for "whom do I contact?"."""
+    a = k.agencies[aid]
+    return f"• {agency_label(k, aid, lang)} – {a.contact_about.get(lang).strip()} {a.website}"
+
+
+def agency_guide_options(k: Knowledge, lang: str) -> tuple[Option, ...]:
+    option = follow_option(k, "agency-guide", lang)
+    return (option,) if option else ()
+
+
 def follow_option(k: Knowledge, ref: str, lang: str) -> Option | None:
     """A button for a topic or flow id named in `related` or `menu`."""
     if ref in k.flows:

@@ -18,8 +18,10 @@ from bot.conversation.explain import Explain
 from bot.conversation.flowrunner import FlowRunner
 from bot.conversation.messages import t
 from bot.conversation.replies import Option, Reply, Response
+from bot.knowledge.kinds import BY_NAME
 from bot.state.records import ConversationState
 from bot.understanding.decision import MIDFLOW_ANSWER_SCORE, Decision, decide
+from bot.understanding.followup import is_contact_question, looks_like_followup
 from bot.understanding.matching import Match, Target
 from bot.understanding.pipeline import MAX_CHARS, PLACEHOLDERS, Incoming
 from bot.understanding.textnorm import plain
@@ -83,7 +85,12 @@ class Dialogue(Commands, FlowRunner, Explain):
         return None
 
     def _search(self, state: ConversationState, text: str) -> Response:
-        decision = decide(self.k.matcher.search(PLACEHOLDERS.sub(" ", text), limit=5))
+        query = PLACEHOLDERS.sub(" ", text)
+        decision = decide(self.k.matcher.search(query, limit=5))
+        if self._last_entry(state) is not None:
+            followup = self._followup(state, query, decision)
+            if followup is not None:
+                return followup
         if decision.answer is not None:
             if decision.answer.target.kind == "out_of_scope":
                 response = self._fallback(state, self.k.out_of_scope[decision.answer.target.id].answer.get(state.lang))
@@ -93,6 +100,58 @@ class Dialogue(Commands, FlowRunner, Explain):
         if decision.candidates:
             return self._clarify(state, decision.candidates)
         return self._fallback(state)
+
+    def _last_entry(self, state: ConversationState) -> Target | None:
+        """The entry the last answer was about, if it still exists."""
+        last = state.last or {}
+        kind, entry_id = last.get("kind"), last.get("id")
+        if isinstance(kind, str) and isinstance(entry_id, str) and self._exists(kind, entry_id):
+            return Target(kind, entry_id)
+        return None
+
+    def _followup(self, state: ConversationState, query: str, alone: Decision) -> Response | None:
+        """A short message read in the context of the last answer: whom to contact, or the same question with a change."""
+        last = self._last_entry(state)
+        if last is None:
+            return None
+        if is_contact_question(query):
+            return self._contacts(state, last)
+        if alone.answer is not None and not looks_like_followup(query):
+            return None  # a question of its own
+        # The same question with a change: search the message together with what the last answer was about.
+        context = BY_NAME[last.kind].title(self.k.table(last.kind)[last.id], state.lang)
+        decision = decide(self.k.matcher.search(f"{query} {context}", limit=5))
+        if decision.answer is None or decision.answer.target.kind == "out_of_scope":
+            return None
+        if alone.answer is not None and alone.answer.target == decision.answer.target:
+            return None  # the message alone says as much: no context needed
+        if not self._related(last, decision.answer.target):
+            return None  # the context pulled towards something unrelated: not a follow-up after all
+        response = self._open(state, decision.answer.target, decision.answer, decision.also)
+        if state.last is not None:
+            state.last["context"] = last.key
+        return response
+
+    def _related(self, a: Target, b: Target) -> bool:
+        """Two entries about the same rules, or one offered as a follow-up of the other."""
+        regs_a, _ = self._about(a)
+        regs_b, _ = self._about(b)
+        related_a = getattr(self.k.table(a.kind)[a.id], "related", [])
+        return a == b or bool(set(regs_a) & set(regs_b)) or b.id in related_a
+
+    def _contacts(self, state: ConversationState, about: Target) -> Response:
+        """The agencies of the last answer, with what to contact each about and where."""
+        lang = state.lang
+        _, agency_ids = self._about(about)
+        if not agency_ids:
+            return Response([Reply(t("no_agency_for_answer", lang), options=cards.agency_guide_options(self.k, lang))], "answer", lang)
+        lines = [cards.contact_line(self.k, aid, lang) for aid in agency_ids]
+        cites = cards.citations([s for aid in agency_ids for s in self.k.agencies[aid].sources], lang)
+        options = tuple(Option(cards.agency_label(self.k, aid, lang), f"go:agency:{aid}") for aid in agency_ids)
+        options += cards.agency_guide_options(self.k, lang)  # when the question is really another one
+        title = t("contacts_for", lang, title=cards.target_title(self.k, about.kind, about.id, lang))
+        reply = Reply("\n".join(lines) + "\n\n" + t("disclaimer", lang), title=title, options=options, citations=cites)
+        return Response([reply], "answer", lang, agencies=list(agency_ids), target=about.key)
 
     def _clarify(self, state: ConversationState, candidates: list[Match]) -> Response:
         lang = state.lang
@@ -131,6 +190,10 @@ class Dialogue(Commands, FlowRunner, Explain):
             extra = [Option(cards.target_title(k, m.target.kind, m.target.id, lang), f"go:{m.target.key}") for m in also]
             reply = replace(reply, options=tuple(o for o in (*extra, *reply.options) if o.value != f"go:{target.key}")[:6])
         state.last = {"kind": target.kind, "id": target.id, "score": match.score if match else None}
+        if match is not None:
+            # For `why`: the way of asking that fitted best, and what else came close.
+            state.last["phrasing"] = match.phrasing
+            state.last["close"] = [m.target.key for m in (also or [])][:3]
         replies = [reply]
         fs = state.flow
         if fs is not None and not fs.done:

@@ -46,6 +46,15 @@ class Explain(DialogueBase):
             basis = ", ".join([cards.reg_label(k, r, lang) for r in regs] + [cards.agency_label(k, a, lang) for a in ags]) or "—"
             score = round(100 * last["score"]) if last.get("score") else 100
             text = t("why_topic", lang, title=cards.target_title(k, target.kind, target.id, lang), score=score, basis=basis)
+            if last.get("phrasing"):
+                text += "\n" + t("why_phrasing", lang, phrasing=last["phrasing"])
+            context = str(last.get("context") or "").split(":", 1)
+            if len(context) == 2 and self._exists(context[0], context[1]):
+                text += "\n" + t("why_context", lang, title=cards.target_title(k, context[0], context[1], lang))
+            close = [key.split(":", 1) for key in last.get("close") or [] if ":" in key]
+            titles = [cards.target_title(k, kind, eid, lang) for kind, eid in close if self._exists(kind, eid)]
+            if titles:
+                text += "\n" + t("why_close", lang, titles="; ".join(titles))
             return Response([Reply(text)], "command", lang)
         return Response([Reply(t("why_nothing", lang), options=self._menu(lang))], "command", lang)
 

@@ -79,6 +79,12 @@ _T = {
         "Jag tolkade din fråga som ”{title}” (träffsäkerhet {score} %). Svaret bygger på: {basis}.",
         "I read your question as “{title}” (match {score} %). The answer rests on: {basis}.",
     ),
+    "why_phrasing": ("Frågan liknade mest: ”{phrasing}”.", "Your question was closest to: “{phrasing}”."),
+    "why_context": (
+        "Jag läste den som en följdfråga till ”{title}”.",
+        "I read it as a follow-up to “{title}”.",
+    ),
+    "why_close": ("Det här låg också nära: {titles}.", "These came close too: {titles}."),
     "why_conclusion": ("Så här kom jag fram till slutsatsen:", "This is how I reached the conclusion:"),
     "disclaimer": (
         "ℹ️ Vägledning, inte juridisk rådgivning. Ett bindande besked i ert fall kan bara ansvarig myndighet eller domstol ge – fråga också er jurist, dataskyddsombud eller upphandlingsenhet.",
@@ -100,6 +106,11 @@ _T = {
     "unavailable": (
         "Tekniskt fel: jag kommer inte åt min lagring just nu. Försök igen om en liten stund.",
         "Technical problem: I can't reach my storage right now. Please try again shortly.",
+    ),
+    "contacts_for": ("Vem du kontaktar – {title}", "Whom to contact – {title}"),
+    "no_agency_for_answer": (
+        "Det senaste svaret pekar inte ut någon särskild myndighet. Guiden hjälper dig att hitta rätt:",
+        "The last answer does not point to a particular agency. The guide helps you find the right one:",
     ),
     # Channels' own words.
     "only_text": ("Jag förstår bara text – skriv din fråga.", "I only understand text – please type your question."),
