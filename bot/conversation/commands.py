@@ -95,6 +95,8 @@ class Commands(DialogueBase):
             return Response([reply], "command", lang)
         if command == "back":
             return self._back(state)
+        if command == "unfill":
+            return self._unfill(state)
         if command == "why":
             return self._why(state)
         if command == "sources":

@@ -41,6 +41,7 @@ class Dialogue(Commands, FlowRunner, Explain):
             response = self._choice(state, incoming.choice)
         else:
             text = incoming.text or ""  # already cut, cleaned and redacted (understanding.pipeline)
+            self.message = text
             self._set_language(state, text, incoming.locale)
             if incoming.truncated:
                 prefix.append(Reply(t("truncated", state.lang, n=MAX_CHARS)))
@@ -188,7 +189,8 @@ class Dialogue(Commands, FlowRunner, Explain):
         reply = cards.OPENERS[target.kind](k, k.table(target.kind)[target.id], lang)
         if also:
             extra = [Option(cards.target_title(k, m.target.kind, m.target.id, lang), f"go:{m.target.key}") for m in also]
-            reply = replace(reply, options=tuple(o for o in (*extra, *reply.options) if o.value != f"go:{target.key}")[:6])
+            offered = {o.value: o for o in (*extra, *reply.options) if o.value != f"go:{target.key}"}
+            reply = replace(reply, options=tuple(offered.values())[:6])
         state.last = {"kind": target.kind, "id": target.id, "score": match.score if match else None}
         if match is not None:
             # For `why`: the way of asking that fitted best, and what else came close.

@@ -18,6 +18,8 @@ from bot.understanding.matching import Match, Target
 class DialogueBase:
     def __init__(self, knowledge: Knowledge) -> None:
         self.k = knowledge
+        #: The typed message of this turn (None for a pressed option): a flow it starts may be pre-filled from it.
+        self.message: str | None = None
 
     @staticmethod
     def open_flow(state: ConversationState) -> FlowState | None:
@@ -85,6 +87,9 @@ class DialogueBase:
         raise NotImplementedError
 
     def _midflow_decision(self, text: str) -> Decision:
+        raise NotImplementedError
+
+    def _unfill(self, state: ConversationState) -> Response:
         raise NotImplementedError
 
 

@@ -7,7 +7,7 @@ from rapidfuzz import fuzz
 from bot.conversation import cards
 from bot.conversation.dialogue_base import DialogueBase, unique
 from bot.conversation.messages import t
-from bot.conversation.replies import Reply, Response
+from bot.conversation.replies import Option, Reply, Response
 from bot.knowledge.model import END, Choice, Node
 from bot.knowledge.rules import conclude
 from bot.state.records import ConversationState, FlowState
@@ -27,10 +27,57 @@ class FlowRunner(DialogueBase):
         replies = []
         if flow.intro:
             replies.append(Reply(flow.intro.get(state.lang).strip(), title=flow.title.get(state.lang)))
+        if self.message:
+            fs.given = {f.situation: f.words for f in self.k.situation_reader.read(self.message)}
+        replies += self._prefilled_reply(state, fs)
         replies.append(self._node_reply(state, fs))
         return Response(
             replies, "flow", state.lang, flow=flow_id, regulations=list(flow.regulations), agencies=list(flow.agencies), target=f"flow:{flow_id}"
         )
+
+    def _prefilled_reply(self, state: ConversationState, fs: FlowState) -> list[Reply]:
+        """Pre-fill what the first message already answered, and say so with a way to change it."""
+        filled = self._prefill(fs)
+        if not filled:
+            return []
+        lines = [
+            t("prefilled_line", state.lang, question=node.ask.get(state.lang).strip(), answer=choice.label.get(state.lang), words=words)
+            for node, choice, words in filled
+        ]
+        text = t("prefilled_intro", state.lang) + "\n" + "\n".join(lines)
+        return [Reply(text, options=(Option(t("prefilled_change", state.lang), "cmd:unfill"),))]
+
+    def _prefill(self, fs: FlowState) -> list[tuple[Node, Choice, str]]:
+        """Answer the questions the first message already answered: a node whose choices' situations
+        (knowledge/situations.yaml) the message showed for exactly one choice. Never the last question."""
+        found = fs.given
+        filled: list[tuple[Node, Choice, str]] = []
+        if not found:
+            return filled
+        for _ in self.k.flows[fs.flow].nodes:  # bounded: a flow has no loops, each node at most once
+            node = self._current_node(fs)
+            fits = [c for c in node.choices or [] if any(s in found for s in c.situation)]
+            if len(fits) != 1 or fits[0].next == END:
+                break
+            choice = fits[0]
+            words = next(found[s] for s in choice.situation if s in found)
+            fs.history.append({"node": node.id, "answer": choice.id, "facts": dict(fs.facts), "prefilled": words})
+            fs.facts.update(choice.set)
+            fs.node = choice.next
+            filled.append((node, choice, words))
+        return filled
+
+    def _unfill(self, state: ConversationState) -> Response:
+        """Take back every answer that was filled in from the first message, and ask the first of them."""
+        fs = self.open_flow(state)
+        if fs is None or not any("prefilled" in step for step in fs.history):
+            return Response([Reply(t("nothing_to_go_back_to", state.lang))], "command", state.lang)
+        step = fs.history[0]
+        while fs.history and "prefilled" in fs.history[-1]:
+            step = fs.history.pop()
+        fs.node, fs.facts = step["node"], step["facts"]
+        fs.given = {}  # the user answers these now: do not fill them in again
+        return self._question_response(state, fs, [Reply(t("prefilled_undone", state.lang))])
 
     def _answer_button(self, state: ConversationState, rest: str) -> Response:
         flow_id, node_id, choice_id = (rest.split(":") + ["", "", ""])[:3]
@@ -57,7 +104,7 @@ class FlowRunner(DialogueBase):
         if next_node == END:
             return self._conclude(state)
         fs.node = next_node
-        return self._question_response(state, fs)
+        return self._question_response(state, fs, self._prefilled_reply(state, fs))
 
     def _conclude(self, state: ConversationState) -> Response:
         fs = self._current(state)

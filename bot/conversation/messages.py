@@ -107,6 +107,10 @@ _T = {
         "Tekniskt fel: jag kommer inte åt min lagring just nu. Försök igen om en liten stund.",
         "Technical problem: I can't reach my storage right now. Please try again shortly.",
     ),
+    "prefilled_intro": ("Utifrån det du skrev har jag redan svarat:", "From what you wrote, I have already answered:"),
+    "prefilled_line": ("• {question} → {answer} (du skrev ”{words}”)", "• {question} → {answer} (you wrote “{words}”)"),
+    "prefilled_change": ("Ändra de svaren", "Change those answers"),
+    "prefilled_undone": ("Okej, vi tar de frågorna igen.", "OK, let's take those questions again."),
     "contacts_for": ("Vem du kontaktar – {title}", "Whom to contact – {title}"),
     "no_agency_for_answer": (
         "Det senaste svaret pekar inte ut någon särskild myndighet. Guiden hjälper dig att hitta rätt:",

@@ -14,8 +14,9 @@ from typing import Any
 
 from bot.knowledge.kinds import BY_NAME, KINDS, Kind
 from bot.knowledge.loader import ParsedFile
-from bot.knowledge.model import Agency, Flow, GlossaryEntry, Node, OutOfScope, Regulation, Rule, Synonym, Topic
+from bot.knowledge.model import Agency, Flow, GlossaryEntry, Node, OutOfScope, Regulation, Rule, Situation, Synonym, Topic
 from bot.understanding.matching import Matcher, Target
+from bot.understanding.situation import SituationReader
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,12 @@ class Knowledge:
     glossary: dict[str, GlossaryEntry]
     out_of_scope: dict[str, OutOfScope]
     synonyms: tuple[Synonym, ...]
+    situations: dict[str, Situation]
     menu: tuple[str, ...]
     #: (kind, id) → (file, line), for messages that point maintainers to an entry.
     where: dict[tuple[str, str], tuple[str, int]] = field(repr=False)
     matcher: Matcher = field(repr=False)
+    situation_reader: SituationReader = field(repr=False)
     #: (section, id, file, line) of every entry whose id was taken already; validation reports them.
     duplicates: tuple[tuple[str, str, str, int], ...] = field(default=(), repr=False)
 
@@ -67,6 +70,7 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
     tables: dict[str, dict[str, Any]] = {kind.section: {} for kind in KINDS}
     rules: list[Rule] = []
     synonyms: list[Synonym] = []
+    situations: dict[str, Situation] = {}
     menu: list[str] = []
     where: dict[tuple[str, str], tuple[str, int]] = {}
     duplicates: list[tuple[str, str, str, int]] = []
@@ -93,6 +97,12 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
             where[("rules", rule.id)] = (f.label, f.line("rules", i))
             rules.append(rule)
         synonyms.extend(c.synonyms)
+        for i, situation in enumerate(c.situations):
+            if situation.id in situations:
+                duplicates.append(("situations", situation.id, f.label, f.line("situations", i)))
+                continue
+            situations[situation.id] = situation
+            where[("situations", situation.id)] = (f.label, f.line("situations", i))
         if c.menu:
             where.setdefault(("menu", "menu"), (f.label, f.line("menu")))
             menu.extend(c.menu)
@@ -102,9 +112,11 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
         version=digest.hexdigest()[:12],
         rules=tuple(rules),
         synonyms=tuple(synonyms),
+        situations=situations,
         menu=tuple(menu),
         where=where,
         matcher=build_matcher(tables, synonyms),
+        situation_reader=SituationReader(situations),
         duplicates=tuple(duplicates),
         **tables,
     )

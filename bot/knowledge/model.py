@@ -123,6 +123,11 @@ class Choice(Strict):
     id: NodeId
     label: Text
     synonyms: Phrasings = Field(Phrasings(), description="Other ways a user may type this answer.")
+    situation: list[Id] = Field(
+        [],
+        description="Situation ids (knowledge/situations.yaml) that imply this answer: when the message that starts the flow "
+        "shows one of them, and no other choice of the node is shown, the question is answered for the user (who can change it).",
+    )
     set: dict[FactName, FactValue] = Field({}, description="Facts this answer sets.")
     next: NodeId = Field(description="The next node's id, or 'end' to conclude.")
 
@@ -250,6 +255,22 @@ class Synonym(Strict):
     variants: list[NonEmpty] = Field(min_length=1)
 
 
+Facet = Literal["who", "thing", "action", "data", "setting", "question"]
+
+
+class Situation(Strict):
+    """One value of one facet of the situation a message describes: who asks, what the thing is, what they
+    want to do, which data, which setting, what kind of question. Recognised from the words people use."""
+
+    id: Id
+    facet: Facet
+    label: Text = Field(description="How the bot names it when it tells the user what it assumed.")
+    terms: Phrasings = Field(
+        description="Words and phrases that show it, folded (case and accents do not matter). A trailing * matches any "
+        "ending: 'app*' matches app, appen, appar. Several words must stand together."
+    )
+
+
 class KnowledgeFile(Strict):
     """One YAML file. Any file may hold any of these sections."""
 
@@ -261,4 +282,5 @@ class KnowledgeFile(Strict):
     glossary: list[GlossaryEntry] = []
     synonyms: list[Synonym] = []
     out_of_scope: list[OutOfScope] = []
+    situations: list[Situation] = []
     menu: list[Id] = Field([], description="Flow or topic ids offered in the main menu, in order.")

@@ -75,6 +75,13 @@ def _references(k: Knowledge) -> list[Problem]:
     for fl in k.flows.values():
         check("flows", fl.id, "regulations", fl.regulations, k.regulations, "regulation")
         check("flows", fl.id, "agencies", fl.agencies, k.agencies, "agency")
+        for node in fl.nodes:
+            for choice in node.choices or []:
+                check("flows", fl.id, f"node '{node.id}' choice '{choice.id}' situation", choice.situation, k.situations, "situation")
+    for situation in k.situations.values():
+        if not situation.terms.sv or not situation.terms.en:
+            f, line = k.where.get(("situations", situation.id), (str(k.directory), 0))
+            out.append(Problem(f, line, f"situation '{situation.id}': needs terms in both sv and en (missing translation)"))
     for g in k.glossary.values():
         check("glossary", g.id, "regulations", g.regulations, k.regulations, "regulation")
         check("glossary", g.id, "agencies", g.agencies, k.agencies, "agency")

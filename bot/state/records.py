@@ -15,6 +15,8 @@ class FlowState:
     # Each step: {"node": id, "answer": choice id or number, "facts": facts before the answer}.
     history: list[dict[str, Any]] = field(default_factory=list)
     done: bool = False
+    #: Situation id → the words of the first message that showed it: later questions they answer are pre-filled.
+    given: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
