@@ -15,8 +15,9 @@ from typing import Any
 from bot.knowledge.kinds import BY_NAME, KINDS, Kind
 from bot.knowledge.loader import ParsedFile
 from bot.knowledge.model import Agency, Flow, GlossaryEntry, Node, OutOfScope, Regulation, Rule, Situation, Synonym, Topic
+from bot.understanding.fit import facets
 from bot.understanding.matching import Matcher, Target
-from bot.understanding.situation import SituationReader
+from bot.understanding.situation import Found, SituationReader
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class Knowledge:
     where: dict[tuple[str, str], tuple[str, int]] = field(repr=False)
     matcher: Matcher = field(repr=False)
     situation_reader: SituationReader = field(repr=False)
+    #: "kind:id" → facet → the situation ids the entry declares it is specifically about (for understanding.fit).
+    target_situations: dict[str, dict[str, set[str]]] = field(default_factory=dict, repr=False)
     #: (section, id, file, line) of every entry whose id was taken already; validation reports them.
     duplicates: tuple[tuple[str, str, str, int], ...] = field(default=(), repr=False)
 
@@ -107,6 +110,7 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
             where.setdefault(("menu", "menu"), (f.label, f.line("menu")))
             menu.extend(c.menu)
 
+    reader = SituationReader(situations)
     return Knowledge(
         directory=directory,
         version=digest.hexdigest()[:12],
@@ -116,7 +120,8 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
         menu=tuple(menu),
         where=where,
         matcher=build_matcher(tables, synonyms),
-        situation_reader=SituationReader(situations),
+        situation_reader=reader,
+        target_situations=_target_situations(tables, situations),
         duplicates=tuple(duplicates),
         **tables,
     )
@@ -125,6 +130,16 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
 def entity_token(entity_id: str) -> str:
     """The one word an entity's names and aliases are rewritten to before matching."""
     return entity_id.replace("-", "")
+
+
+def _target_situations(tables: dict[str, dict[str, Any]], situations: dict[str, Situation]) -> dict[str, dict[str, set[str]]]:
+    out: dict[str, dict[str, set[str]]] = {}
+    for kind in KINDS:
+        for eid, entry in tables.get(kind.section, {}).items():
+            declared = [s for s in getattr(entry, "situation", []) if s in situations]
+            if declared:
+                out[f"{kind.name}:{eid}"] = facets([Found(s, "") for s in declared], {sid: s.facet for sid, s in situations.items()})
+    return out
 
 
 def build_matcher(tables: dict[str, dict[str, Any]], synonyms: list[Synonym] | tuple[Synonym, ...]) -> Matcher:

@@ -116,6 +116,11 @@ class Topic(Strict):
     agencies: list[Id] = []
     sources: list[Source] = Field(min_length=1, description="The first source is the primary one.")
     related: list[Id] = Field([], description="Topic or flow ids offered as follow-ups.")
+    situation: list[Id] = Field(
+        [],
+        description="Situation ids (knowledge/situations.yaml) this entry is specifically about, e.g. [setting-dental]. A message "
+        "that shows another value of the same facet (elderly care, say) is not answered with it confidently: the bot asks instead.",
+    )
     reviewed: date | None = None
 
 
@@ -170,6 +175,11 @@ class Flow(Strict):
     phrasings: Phrasings = Phrasings()
     regulations: list[Id] = []
     agencies: list[Id] = []
+    situation: list[Id] = Field(
+        [],
+        description="Situation ids (knowledge/situations.yaml) this entry is specifically about, e.g. [setting-dental]. A message "
+        "that shows another value of the same facet (elderly care, say) is not answered with it confidently: the bot asks instead.",
+    )
     start: NodeId
     nodes: list[Node] = Field(min_length=1)
     no_conclusion: Text = Field(description="Said when no rule concludes anything.")

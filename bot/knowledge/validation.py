@@ -72,7 +72,10 @@ def _references(k: Knowledge) -> list[Problem]:
         if not t.phrasings.sv or not t.phrasings.en:
             f, line = _at(k, "topics", t.id)
             out.append(Problem(f, line, f"topic '{t.id}': needs phrasings in both sv and en (missing translation)"))
+    for t in k.topics.values():
+        check("topics", t.id, "situation", t.situation, k.situations, "situation")
     for fl in k.flows.values():
+        check("flows", fl.id, "situation", fl.situation, k.situations, "situation")
         check("flows", fl.id, "regulations", fl.regulations, k.regulations, "regulation")
         check("flows", fl.id, "agencies", fl.agencies, k.agencies, "agency")
         for node in fl.nodes:
