@@ -98,22 +98,62 @@ async def test_back_undoes_the_last_answer(chat: Chat) -> None:
     assert "Har produkten ett medicinskt syfte?" in r.replies[-1].text
 
 
-async def test_question_mid_flow_is_answered_and_the_flow_resumes(chat: Chat) -> None:
+async def test_question_mid_flow_is_answered_and_the_flow_offered(chat: Chat) -> None:
     await chat.say("starta medicintekniska frågorna")
     await chat.press("Ja")
     r = await chat.say("vad är direktupphandlingsgränsen")
     assert r.kind == "answer" and r.topic == "direct-award"
-    assert "Tillbaka till frågan:" in r.plain_text()
-    assert r.replies[-1].text.startswith("Är det programvara?")
+    assert "Tillbaka till frågan:" not in r.plain_text() and "Är det programvara?" not in r.plain_text()
+    assert "Vill du fortsätta" in r.replies[-1].text
+    assert [o.value for o in r.replies[-1].options] == ["cmd:resume"]
+    # Offered, not forced: the next question is answered without the flow's question appended.
+    r = await chat.say("får vi prata med leverantörer före upphandlingen")
+    assert r.kind == "answer" and r.topic == "market-dialogue"
+    r = await chat.press("cmd:resume")
+    assert r.kind == "question" and r.replies[-1].text.startswith("Är det programvara?")
     r = await chat.press("Fysisk produkt")
     assert "Vad kostar" in r.replies[-1].text
+
+
+async def test_offered_flow_resumes_on_a_short_clear_answer(chat: Chat) -> None:
+    await chat.say("starta medicintekniska frågorna")
+    await chat.press("Ja")
+    await chat.say("vad är direktupphandlingsgränsen")
+    r = await chat.say("hårdvara")
+    assert r.kind == "question" and "Vad kostar" in r.replies[-1].text
 
 
 async def test_unintelligible_answer_mid_flow_reasks(chat: Chat) -> None:
     await chat.say("starta medicintekniska frågorna")
     r = await chat.say("blorp")
-    assert "förstod inte" in r.plain_text()
+    assert "kunde inte koppla ”blorp”" in r.plain_text()
     assert r.replies[-1].text.startswith("Har produkten ett medicinskt syfte?")
+    assert [o.label for o in r.options][:2] == ["Ja", "Nej"]
+
+
+async def test_typed_one_after_a_failed_answer_picks_the_first_option(chat: Chat) -> None:
+    await chat.say("starta medicintekniska frågorna")
+    await chat.press("Ja")
+    r = await chat.say("något helt annat om leverantörer och upphandling av saker")
+    assert r.kind == "question" and r.options[0].label == "Programvara"
+    r = await chat.say("1")
+    assert r.kind == "question" and "Vad kostar" in r.replies[-1].text
+
+
+async def test_typed_answers_are_read(chat: Chat) -> None:
+    await chat.say("starta medicintekniska frågorna")
+    r = await chat.say("japp")
+    assert "Är det programvara?" in r.replies[-1].text
+    r = await chat.say("det är en app")
+    assert "Vad kostar" in r.replies[-1].text
+    r = await chat.say("ungefär en halv miljon")
+    assert r.kind == "conclusion"
+
+
+async def test_option_number_out_of_range_says_so(chat: Chat) -> None:
+    await chat.say("starta medicintekniska frågorna")
+    r = await chat.say("alternativ 7")
+    assert r.kind == "question" and "inget alternativ ”alternativ 7”" in r.plain_text()
 
 
 async def test_restart_leaves_the_flow(chat: Chat) -> None:

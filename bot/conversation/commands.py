@@ -14,6 +14,7 @@ COMMANDS: dict[str, set[str]] = {
     "help": {"help", "hjälp", "hjalp", "?", "/help", "/hjälp", "hjälp mig", "vad kan du", "what can you do"},
     "menu": {"meny", "menu", "/menu", "/meny", "start", "/start", "huvudmeny", "main menu"},
     "restart": {"restart", "börja om", "borja om", "/restart", "starta om", "reset", "avbryt", "cancel", "/cancel", "start over"},
+    "resume": {"fortsätt", "fortsatt", "continue", "/continue", "/fortsätt", "/fortsatt", "tillbaka till frågan", "back to the question"},
     "back": {"back", "tillbaka", "/back", "ångra", "undo", "bakåt", "gå tillbaka", "go back"},
     "why": {"why", "varför", "varfor", "/why", "varför då", "why?", "varför?"},
     "sources": {"sources", "källor", "kallor", "källa", "/sources", "source", "/källor", "/kallor", "källorna"},
@@ -103,6 +104,8 @@ class Commands(DialogueBase):
             return self._sources(state)
         if command == "fallback":
             return self._fallback(state)
+        if command == "resume":
+            return self._resume(state) or self._greeting(state)
         if command in ("lang:sv", "lang:en"):
             state.lang, state.lang_chosen = command[-2:], True
             replies = [Reply(t("lang_set", state.lang))]
@@ -119,11 +122,8 @@ class Commands(DialogueBase):
     def _greeting(self, state: ConversationState) -> Response:
         lang = state.lang
         options = self._menu(lang)
-        replies = [Reply(t("greeting", lang), options=options)]
-        fs = state.flow
-        if fs is not None and not fs.done:
-            replies.append(Reply(t("resume", lang)))
-            replies.append(self._node_reply(state, fs))
+        # In the middle of a flow the menu comes first and the flow is offered after it (not forced).
+        replies = [Reply(t("greeting", lang), options=options), *self._offer_flow(state)]
         return Response(replies, "greeting", lang)
 
     def _back(self, state: ConversationState) -> Response:

@@ -64,15 +64,19 @@ class Dialogue(Commands, FlowRunner, Explain):
             return self._command(state, command)
 
         picked = self._pick_offered(state, text)
-        if picked is None and plain(text) in _GREETING_KEYS:
-            return self._greeting(state)  # mid-flow too: the greeting re-asks the open question
         fs = state.flow
-        if fs is not None and not fs.done:
+        if fs is not None and not fs.done and not fs.paused:
             if picked is not None:
                 return self._choice(state, picked)
-            return self._flow_text(state, text)
+            return self._flow_text(state, text)  # a greeting too: it re-asks the open question
+        if picked is None and plain(text) in _GREETING_KEYS:
+            return self._greeting(state)
         if picked is not None:
             return self._choice(state, picked)
+        if fs is not None and not fs.done:
+            resumed = self._paused_text(state, text)  # the offered flow's question answered after all
+            if resumed is not None:
+                return resumed
         return self._search(state, text)
 
     def _pick_offered(self, state: ConversationState, text: str) -> str | None:
@@ -198,10 +202,7 @@ class Dialogue(Commands, FlowRunner, Explain):
                 options.insert(0, option)
                 break
         text = t("fallback", lang) if redirect is None else redirect.strip() + "\n\n" + t("out_of_scope_menu", lang)
-        replies = [Reply(text, options=tuple(options))]
-        fs = state.flow
-        if fs is not None and not fs.done:
-            replies.append(self._node_reply(state, fs))
+        replies = [Reply(text, options=tuple(options)), *self._offer_flow(state)]
         return Response(replies, "fallback", lang)
 
     def _open(self, state: ConversationState, target: Target, match: Match | None = None, also: list[Match] | None = None) -> Response:
@@ -219,12 +220,8 @@ class Dialogue(Commands, FlowRunner, Explain):
             # For `why`: the way of asking that fitted best, and what else came close.
             state.last["phrasing"] = match.phrasing
             state.last["close"] = [m.target.key for m in (also or [])][:3]
-        replies = [reply]
-        fs = state.flow
-        if fs is not None and not fs.done:
-            # A question asked in the middle of a flow: answer it, then resume where we were.
-            replies.append(Reply(t("resume", lang)))
-            replies.append(self._node_reply(state, fs))
+        # A question asked in the middle of a flow: answer it, then offer the flow (not force it).
+        replies = [reply, *self._offer_flow(state)]
         return Response(
             replies, "answer", lang, topic=target.id if target.kind == "topic" else None, regulations=regs, agencies=ags, target=target.key
         )

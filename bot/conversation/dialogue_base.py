@@ -56,6 +56,7 @@ class DialogueBase:
         return cards.node_reply(self.k, flow, node, state.lang, len(fs.history) + 1, bool(fs.history))
 
     def _question_response(self, state: ConversationState, fs: FlowState, lead: list[Reply] | None = None) -> Response:
+        fs.paused = False  # asked again: answers typed now are answers to this question
         return Response([*(lead or []), self._node_reply(state, fs)], "question", state.lang, flow=fs.flow)
 
     # Steps defined by the parts (see the module docstring).
@@ -90,6 +91,12 @@ class DialogueBase:
         raise NotImplementedError
 
     def _unfill(self, state: ConversationState) -> Response:
+        raise NotImplementedError
+
+    def _offer_flow(self, state: ConversationState) -> list[Reply]:
+        raise NotImplementedError
+
+    def _resume(self, state: ConversationState) -> Response | None:
         raise NotImplementedError
 
 

@@ -16,7 +16,7 @@ class Explain(DialogueBase):
     def _why(self, state: ConversationState) -> Response:
         k, lang = self.k, state.lang
         fs = state.flow
-        if fs is not None and not fs.done:
+        if fs is not None and not fs.done and not fs.paused:
             node = self._current_node(fs)
             text = (node.help.get(lang).strip() if node.help else t("why_question", lang))
             so_far = cards.answered(k, k.flows[fs.flow], fs.history, lang)
@@ -63,7 +63,7 @@ class Explain(DialogueBase):
         sources = []
         last = state.last or {}
         fs = state.flow
-        if fs is not None and not fs.done:
+        if fs is not None and not fs.done and not fs.paused:
             for rid in k.flows[fs.flow].regulations:
                 sources += k.regulations[rid].sources
         elif last.get("kind") == "conclusion" and last.get("flow") in k.flows:

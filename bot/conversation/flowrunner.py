@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rapidfuzz import fuzz
-
 from bot.conversation import cards
 from bot.conversation.dialogue_base import DialogueBase, unique
 from bot.conversation.messages import t
@@ -11,13 +9,8 @@ from bot.conversation.replies import Option, Reply, Response
 from bot.knowledge.model import END, Choice, Node
 from bot.knowledge.rules import conclude
 from bot.state.records import ConversationState, FlowState
+from bot.understanding.answers import Reading, read_answer
 from bot.understanding.decision import Decision
-from bot.understanding.numbers import parse_amount
-from bot.understanding.textnorm import plain
-
-CHOICE_SCORE = 80.0
-_YES = ["ja", "japp", "jo", "javisst", "absolut", "yes", "y", "yep", "yeah", "sure"]
-_NO = ["nej", "nä", "nope", "no", "n", "inte", "not"]
 
 
 class FlowRunner(DialogueBase):
@@ -95,6 +88,7 @@ class FlowRunner(DialogueBase):
 
     def _apply_choice(self, state: ConversationState, node: Node, choice: Choice) -> Response:
         fs = self._current(state)
+        fs.paused = False
         fs.history.append({"node": node.id, "answer": choice.id, "facts": dict(fs.facts)})
         fs.facts.update(choice.set)
         return self._advance(state, choice.next)
@@ -118,69 +112,97 @@ class FlowRunner(DialogueBase):
         return Response(replies, "conclusion", state.lang, flow=fs.flow, regulations=regs, agencies=ags)
 
     def _flow_text(self, state: ConversationState, text: str) -> Response:
+        """Typed text while a flow question is open: the answer, a new question, or re-ask the same question."""
         fs = self._current(state)
         node = self._current_node(fs)
-        if node.number is not None:
-            amount = parse_amount(text)
-            if amount is not None:
-                fs.history.append({"node": node.id, "answer": amount, "facts": dict(fs.facts)})
-                fs.facts[node.number.fact] = amount
-                return self._advance(state, node.number.next)
-            return self._question_or(state, text, "not_understood_number")
-        choice = self._typed_choice(node, text)
-        if choice is not None and len(text.split()) <= 4:
-            return self._apply_choice(state, node, choice)
-        # A longer text may be a question asked mid-flow; answer it if we are sure, else take the answer.
-        decision = self._midflow_decision(text)
-        if decision.answer is not None:
-            return self._open(state, decision.answer.target, decision.answer, decision.also)
-        if choice is not None:
-            return self._apply_choice(state, node, choice)
-        return self._not_understood(state, decision, "not_understood_choice")
+        reading = read_answer(node, text)
+        question_like = looks_like_question(text)
+        if reading.understood:
+            if reading.strength in ("content", "amount") and question_like:
+                # "Vad är tröskelvärdet för 2025?" — a clear question wins over a weak reading of it as an answer.
+                decision = self._midflow_decision(text)
+                if decision.answer is not None:
+                    return self._open(state, decision.answer.target, decision.answer, decision.also)
+            return self._take(state, node, reading)
+        decision = Decision()
+        if reading.problem in ("no_match", "no_amount") and (question_like or len(text.split()) >= 3):
+            decision = self._midflow_decision(text)
+            if decision.answer is not None and (question_like or len(text.split()) >= 5):
+                return self._open(state, decision.answer.target, decision.answer, decision.also)
+        return self._not_understood(state, node, text, reading, decision)
 
-    def _question_or(self, state: ConversationState, text: str, not_understood: str) -> Response:
-        decision = self._midflow_decision(text)
-        if decision.answer is not None:
-            return self._open(state, decision.answer.target, decision.answer, decision.also)
-        return self._not_understood(state, decision, not_understood)
-
-    def _not_understood(self, state: ConversationState, decision: Decision, message: str) -> Response:
-        """Mid-flow text that is neither an answer nor a clear question: offer what it might mean, re-ask."""
+    def _take(self, state: ConversationState, node: Node, reading: Reading) -> Response:
         fs = self._current(state)
-        if decision.candidates:
-            clarify = self._clarify(state, decision.candidates)
-            response = self._question_response(state, fs, clarify.replies + [Reply(t("resume", state.lang))])
+        if reading.amount is not None and node.number is not None:
+            fs.history.append({"node": node.id, "answer": reading.amount, "facts": dict(fs.facts)})
+            fs.facts[node.number.fact] = reading.amount
+            return self._advance(state, node.number.next)
+        choice = next(c for c in node.choices or [] if c.id == reading.choice)
+        return self._apply_choice(state, node, choice)
+
+    def _paused_text(self, state: ConversationState, text: str) -> Response | None:
+        """Typed text while a flow is offered but not forced: a short, clear answer to its question resumes it."""
+        fs = self._current(state)
+        node = self._current_node(fs)
+        if len(text.split()) > 4 or looks_like_question(text):
+            return None
+        reading = read_answer(node, text)
+        if reading.understood and reading.strength in ("polarity", "content", "amount"):
+            fs.paused = False
+            return self._take(state, node, reading)
+        return None
+
+    def _offer_flow(self, state: ConversationState) -> list[Reply]:
+        """After an answer given in the middle of a flow: offer the flow again, do not force it."""
+        fs = state.flow
+        if fs is None or fs.done:
+            return []
+        fs.paused = True
+        title = self.k.flows[fs.flow].title.get(state.lang)
+        option = Option(t("continue_flow", state.lang, title=title), "cmd:resume")
+        return [Reply(t("flow_offer", state.lang, title=title), options=(option,))]
+
+    def _resume(self, state: ConversationState) -> Response | None:
+        fs = state.flow
+        if fs is None or fs.done:
+            return None
+        return self._question_response(state, fs)
+
+    def _not_understood(self, state: ConversationState, node: Node, text: str, reading: Reading, decision: Decision) -> Response:
+        """Re-ask the same question with the same option numbers, saying what could not be read; any
+        suggestions of other topics come after the question's own options."""
+        fs = self._current(state)
+        lang = state.lang
+        shown = text.strip() if len(text.strip()) <= 60 else text.strip()[:57] + "…"
+        labels = {c.id: c.label.get(lang) for c in node.choices or []}
+        if reading.problem == "greeting":
+            lead = t("not_read_greeting", lang)
+        elif reading.problem == "no_amount" or node.number is not None:
+            lead = t("not_read_amount", lang, text=shown)
+        elif reading.problem == "number_out_of_range":
+            lead = t("not_read_number", lang, text=shown, n=len(labels))
+        elif reading.problem == "unsure_missing":
+            lead = t("not_read_unsure", lang)
+        elif reading.problem == "ambiguous" and reading.near:
+            numbered = [f"{list(labels).index(cid) + 1}. {labels[cid]}" for cid in reading.near if cid in labels]
+            lead = t("not_read_ambiguous", lang, text=shown, near="; ".join(numbered))
         else:
-            response = self._question_response(state, fs, [Reply(t(message, state.lang))])
+            lead = t("not_read_no_match", lang, text=shown)
+        response = self._question_response(state, fs, [Reply(lead)])
+        if decision.candidates:
+            suggestions = [Option(cards.target_title(self.k, m.target.kind, m.target.id, lang), f"go:{m.target.key}") for m in decision.candidates]
+            response.replies.append(Reply(t("maybe_meant", lang), options=tuple(suggestions)))
         response.unanswered = True
         return response
 
-    def _typed_choice(self, node: Node, text: str) -> Choice | None:
-        """The choice a typed answer means, matched fuzzily against labels and synonyms."""
-        key = plain(text)
-        if not key:
-            return None
-        scored: list[tuple[float, int]] = []
-        for i, choice in enumerate(node.choices or []):
-            candidates = [choice.label.sv, choice.label.en, *choice.synonyms.sv, *choice.synonyms.en]
-            label_key = plain(choice.label.sv)
-            if choice.id in ("yes", "ja") or label_key in ("ja", "yes"):
-                candidates += _YES
-            if choice.id in ("no", "nej") or label_key in ("nej", "no"):
-                candidates += _NO
-            best = 0.0
-            for cand in candidates:
-                ck = plain(cand)
-                if not ck:
-                    continue
-                if ck == key or ck in key.split():
-                    best = max(best, 100.0 if ck == key else 90.0)
-                else:
-                    best = max(best, fuzz.WRatio(key, ck) if len(ck) > 3 else fuzz.ratio(key, ck))
-            scored.append((best, i))
-        scored.sort(reverse=True)
-        if not scored or scored[0][0] < CHOICE_SCORE:
-            return None
-        if len(scored) > 1 and scored[0][0] - scored[1][0] < 5:
-            return None  # two answers fit equally well: ask again rather than guess
-        return (node.choices or [])[scored[0][1]]
+
+_QUESTION_WORDS = frozenset(
+    "vad hur vem vilken vilket vilka varför varfor när nar vart får far måste maste behöver behover "
+    "what how who whom which why when where may must should could would do does is are can".split()
+)
+
+
+def looks_like_question(text: str) -> bool:
+    """A question mark, or a question word first: then a clear match to the knowledge may answer it."""
+    first = text.strip().split(maxsplit=1)
+    return "?" in text or bool(first and first[0].lower().strip(",.:!") in _QUESTION_WORDS)

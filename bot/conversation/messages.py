@@ -49,6 +49,31 @@ _T = {
         "Type an amount in SEK, for example “450,000”, “1.2 million” or “2 MSEK”.",
     ),
     "resume": ("Tillbaka till frågan:", "Back to the question:"),
+    "not_read_no_match": (
+        "Jag kunde inte koppla ”{text}” till något av svarsalternativen. Välj ett av dem (eller skriv dess nummer), eller skriv ”tillbaka” eller ”börja om”.",
+        "I couldn't match “{text}” to any of the answers. Pick one of them (or type its number), or type “back” or “restart”.",
+    ),
+    "not_read_ambiguous": (
+        "”{text}” kan passa flera svar: {near}. Välj det som stämmer (eller skriv dess nummer).",
+        "“{text}” could fit more than one answer: {near}. Pick the one that fits (or type its number).",
+    ),
+    "not_read_number": (
+        "Det finns inget alternativ ”{text}” – skriv ett nummer från 1 till {n}, eller välj ett svar.",
+        "There is no option “{text}” – type a number from 1 to {n}, or pick an answer.",
+    ),
+    "not_read_unsure": (
+        "Den här frågan har inget ”vet inte”-svar. Välj det som ligger närmast, eller skriv ”tillbaka” eller ”börja om”.",
+        "This question has no “not sure” answer. Pick the closest one, or type “back” or “restart”.",
+    ),
+    "not_read_greeting": ("Hej! Vi är mitt i en fråga:", "Hi! We are in the middle of a question:"),
+    "not_read_amount": (
+        "Jag kunde inte läsa ett belopp i ”{text}”. Skriv ett belopp i kronor, till exempel ”450 000”, ”1,2 miljoner” eller ”2 mkr”.",
+        "I couldn't read an amount in “{text}”. Type an amount in SEK, for example “450,000”, “1.2 million” or “2 MSEK”.",
+    ),
+    "maybe_meant": ("Eller menade du något av detta?", "Or did you mean one of these?"),
+    "flow_offer": ("Vill du fortsätta med frågorna i ”{title}”?", "Do you want to continue with the questions in “{title}”?"),
+    "continue_flow": ("▶ Fortsätt: {title}", "▶ Continue: {title}"),
+
     "stale_button": ("Den frågan är redan besvarad. Här är den aktuella:", "That question has already been answered. Here is the current one:"),
     "old_button_idle": ("Det valet hör till en tidigare fråga.", "That button belongs to an earlier question."),
     "lang_set": ("Okej, jag svarar på svenska.", "OK, I'll answer in English."),

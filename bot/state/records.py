@@ -17,6 +17,8 @@ class FlowState:
     done: bool = False
     #: Situation id → the words of the first message that showed it: later questions they answer are pre-filled.
     given: dict[str, str] = field(default_factory=dict)
+    #: True while the flow is offered ("Continue: …") rather than asked: typed text is then read as a new question.
+    paused: bool = False
 
 
 @dataclass
