@@ -94,8 +94,8 @@ async def test_back_undoes_the_last_answer(chat: Chat) -> None:
     r = await chat.press("Nej")
     assert r.kind == "conclusion"
     assert "inte en medicinteknisk produkt" in r.plain_text() and r.agencies == ["imy"]
-    r = await chat.say("back")  # back after the conclusion reopens the last question
-    assert "Har produkten ett medicinskt syfte?" in r.replies[-1].text
+    r = await chat.say("back")  # back after the conclusion reopens the last question (English "back": in English)
+    assert "Does the product have a medical purpose?" in r.replies[-1].text
 
 
 async def test_question_mid_flow_is_answered_and_the_flow_offered(chat: Chat) -> None:

@@ -6,7 +6,7 @@ from bot.conversation.dialogue_base import DialogueBase
 from bot.conversation.messages import t
 from bot.conversation.replies import Option, Reply, Response
 from bot.state.records import ConversationState
-from bot.understanding.language import from_locale, guess_language
+from bot.understanding.language import clear_language, from_locale, guess_language
 from bot.understanding.matching import Target
 from bot.understanding.textnorm import plain
 
@@ -23,6 +23,17 @@ COMMANDS: dict[str, set[str]] = {
     "lang": {"språk", "/lang", "language", "lang", "/språk", "byt språk", "change language"},
 }
 _COMMAND_OF = {phrase: name for name, phrases in COMMANDS.items() for phrase in phrases}
+#: Command words that are plainly one language: typed in a conversation whose language was guessed,
+#: they switch it ("help" after a Swedish question answers in English).
+COMMAND_LANGUAGE: dict[str, str] = {
+    **dict.fromkeys(
+        ["help", "what can you do", "restart", "reset", "cancel", "start over", "back", "undo", "go back", "why", "why?",
+         "sources", "source", "main menu", "menu", "language", "change language", "continue", "back to the question"], "en"),
+    **dict.fromkeys(
+        ["hjälp", "hjalp", "hjälp mig", "vad kan du", "börja om", "borja om", "starta om", "avbryt", "tillbaka", "ångra",
+         "bakåt", "gå tillbaka", "varför", "varfor", "varför då", "varför?", "källor", "kallor", "källa", "källorna", "meny",
+         "huvudmeny", "språk", "byt språk", "fortsätt", "fortsatt", "tillbaka till frågan"], "sv"),
+}
 GREETINGS = {"hej", "hallå", "hallo", "hello", "hi", "hey", "tja", "tjena", "hejsan", "god morgon", "good morning", "hej hej", "hey there"}
 _GREETING_KEYS = frozenset(plain(g) for g in GREETINGS)
 
@@ -36,8 +47,16 @@ def command_of(text: str) -> str | None:
 
 class Commands(DialogueBase):
     def _set_language(self, state: ConversationState, text: str, locale: str | None) -> None:
-        """The user's choice wins; else the first message with a clear language; else the channel's locale."""
-        if state.lang_chosen or state.lang_guessed:
+        """The user's choice wins; else the first message with a clear language; else the channel's locale.
+        Later, a message clearly in the other language (or a command word of it) switches a guessed
+        language; short or mixed messages keep the conversation's."""
+        if state.lang_chosen:
+            return
+        if state.lang_guessed:
+            key = " ".join(text.lower().strip(" .!").split())
+            clear = COMMAND_LANGUAGE.get(key) if key in _COMMAND_OF else clear_language(text)
+            if clear:
+                state.lang = clear
             return
         guess = guess_language(text) if text else None
         if guess:

@@ -26,6 +26,18 @@ def guess_language(text: str) -> str | None:
     return None
 
 
+def clear_language(text: str) -> str | None:
+    """'sv' or 'en' only when the text is clearly in that language (several signal words, none of the
+    other's); short or mixed messages ('ok', 'MDR?', 'LOU for kommuner') give None."""
+    tokens = set(words(text))
+    sv = sum(t in _SV or any(c in t for c in "åäö") for t in tokens)  # distinct signal words
+    en = sum(t in _EN for t in tokens)
+    for lang, won, lost in (("sv", sv, en), ("en", en, sv)):
+        if (won >= 2 and lost == 0) or (won >= 3 and won >= 3 * lost):
+            return lang
+    return None
+
+
 def from_locale(locale: str | None) -> str | None:
     """'sv-SE' → 'sv'; any other known locale → 'en'; nothing → None."""
     if not locale:
