@@ -99,10 +99,13 @@ async def run_item(engine: Engine, item: dict[str, Any], conversation: str) -> O
         return Outcome(float(answer) if isinstance(answer, (int, float)) else answer, False, response)
     node = k.node(flow_id, node_id)
     assert node is not None
+    # Re-asked: the same node, nothing answered, its question shown, and its options first with the same numbers.
+    own = [f"ans:{flow_id}:{node_id}:{c.id}" for c in node.choices or []]
     reasked = (
-        fs is not None and not fs.done and fs.flow == flow_id and fs.node == node_id and len(fs.history) == steps
-        and response.kind == "question"
+        fs is not None and not fs.done and not fs.paused and fs.flow == flow_id and fs.node == node_id
+        and len(fs.history) == steps and response.kind == "question"
         and any(node.ask.get(response.lang).strip() in r.text for r in response.replies)
+        and [o.value for o in response.options][: len(own)] == own
     )
     if reasked:
         return Outcome("not_understood", True, response)
