@@ -175,18 +175,21 @@ def _polarity_of(choice: Choice) -> str | None:
     return _polarity_of_label(choice.label.sv, choice.label.en, choice.id)
 
 
+@lru_cache(maxsize=65536)
 def _match(user: str, phrase: str) -> float:
     """How well one typed word matches one word of a label or synonym (0–1)."""
     if user == phrase:
         return 1.0
-    if len(user) >= 4 and len(phrase) >= 4 and stem(user) == stem(phrase):
+    short, long_ = (user, phrase) if len(user) <= len(phrase) else (phrase, user)
+    if len(short) < 4:
+        return 0.0
+    if stem(user) == stem(phrase):
         return 0.95
-    short, long_ = sorted((user, phrase), key=len)
-    if len(short) >= 4 and long_.startswith(short):
+    if long_.startswith(short):
         return 0.9  # inflection or the head of a compound: 'hälsodata' / 'hälso', 'lagrar' / 'lagra'
     if len(short) >= 5 and long_.endswith(short):
         return 0.85  # the tail of a compound: 'vårdtjänst' / 'tjänst'
-    if len(short) >= 6 and fuzz.ratio(user, phrase) >= 85:
+    if len(short) >= 6 and len(long_) - len(short) <= 2 and fuzz.ratio(user, phrase) >= 85:
         return 0.8  # a typo ('upphandlnig'), not a neighbouring word ('larmar' / 'lagrar')
     return 0.0
 
@@ -198,18 +201,13 @@ def _phrase_tokens(phrase: str) -> tuple[str, ...]:
     return tuple(content or toks)
 
 
-def _phrase_in(phrase: str, toks: list[str]) -> float:
-    """How well every content word of the phrase is found among the typed words (0 if one is missing)."""
-    ptoks = _phrase_tokens(phrase)
-    if not ptoks:
-        return 0.0
-    total = 0.0
-    for p in ptoks:
-        best = max((_match(u, p) for u in toks), default=0.0)
-        if best == 0.0:
-            return 0.0
-        total += best
-    return total / len(ptoks)
+@lru_cache(maxsize=4096)
+def _phrases(sv: str, en: str, synonyms: tuple[str, ...]) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[tuple[str, ...], ...], frozenset[str]]:
+    """A choice's synonyms (each with its words), its labels' words, and all its words."""
+    syn = tuple((s, _phrase_tokens(s)) for s in synonyms if _phrase_tokens(s))
+    labels = tuple(lt for lt in (_phrase_tokens(sv), _phrase_tokens(en)) if lt)
+    vocabulary = frozenset(w for _, st in syn for w in st) | frozenset(w for lt in labels for w in lt)
+    return syn, labels, vocabulary
 
 
 def _content_score(choice: Choice, toks: list[str]) -> tuple[float, str]:
@@ -219,28 +217,29 @@ def _content_score(choice: Choice, toks: list[str]) -> tuple[float, str]:
     the label's words present). The other half: how much of what was typed the choice's words
     explain (up to three content words: a long message need not be explained word by word)."""
     content = [t for t in toks if t not in _FILLER] or toks
+    syn, labels, vocabulary = _phrases(choice.label.sv, choice.label.en, (*choice.synonyms.sv, *choice.synonyms.en))
+    best_word: dict[str, float] = {}  # each word of the choice: how well some typed word matches it
+    best_typed: dict[str, float] = {}  # each typed word: how well some word of the choice matches it
+    for u in set(content):
+        top = 0.0
+        for w in vocabulary:
+            m = _match(u, w)
+            if m:
+                top = max(top, m)
+                if m > best_word.get(w, 0.0):
+                    best_word[w] = m
+        best_typed[u] = top
     phrase, how = 0.0, ""
-    for lang in ("sv", "en"):
-        for synonym in getattr(choice.synonyms, lang):
-            score = _phrase_in(synonym, content)
+    for synonym, stoks in syn:
+        if all(w in best_word for w in stoks):
+            score = sum(best_word[w] for w in stoks) / len(stoks)
             if score > phrase:
                 phrase, how = score, f"the synonym '{synonym}'"
-    vocabulary: set[str] = set()
-    for lang in ("sv", "en"):
-        for synonym in getattr(choice.synonyms, lang):
-            vocabulary.update(_phrase_tokens(synonym))
-    for label in (choice.label.sv, choice.label.en):
-        ltoks = _phrase_tokens(label)
-        vocabulary.update(ltoks)
-        if not ltoks:
-            continue
-        found = [max((_match(u, p) for u in content), default=0.0) for p in ltoks]
-        covered = sum(found) / len(ltoks)
+    for ltoks in labels:
+        covered = sum(best_word.get(w, 0.0) for w in ltoks) / len(ltoks)
         if covered > phrase:
-            words_found = [p for p, f in zip(ltoks, found, strict=True) if f]
-            phrase, how = covered, f"the words '{' '.join(words_found)}' of the label"
-    hits = [max((_match(u, v) for v in vocabulary), default=0.0) for u in content]
-    explained = min(1.0, sum(hits) / min(len(content), 3))
+            phrase, how = covered, f"the words '{' '.join(w for w in ltoks if w in best_word)}' of the label"
+    explained = min(1.0, sum(best_typed[u] for u in content) / min(len(content), 3))
     if not phrase and not explained:
         return 0.0, ""
     return 0.5 * phrase + 0.5 * explained, how
