@@ -148,6 +148,8 @@ async def test_typed_answers_are_read(chat: Chat) -> None:
     assert "Vad kostar" in r.replies[-1].text
     r = await chat.say("ungefär en halv miljon")
     assert r.kind == "conclusion"
+    r = await chat.say("varför")  # why shows how the typed answers were read
+    assert "Ja (ditt skrivna svar lästes som ja)" in r.plain_text()
 
 
 async def test_option_number_out_of_range_says_so(chat: Chat) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bot.conversation.messages import t
+from bot.conversation.messages import READ_KEYS, t
 from bot.conversation.replies import Citation, Option, Reply
 from bot.knowledge import Knowledge
 from bot.knowledge.kinds import BY_NAME
@@ -140,7 +140,9 @@ def answered(k: Knowledge, flow: Flow, history: list[dict], lang: str, only_fact
         if choice is None:
             continue
         if only_facts is None or only_facts & set(choice.set):
-            lines.append(f"• {node.ask.get(lang).strip()} → {choice.label.get(lang)}")
+            read = step.get("read")
+            how = f" ({t('read_' + read[0], lang, words=read[1])})" if read and f"read_{read[0]}" in READ_KEYS else ""
+            lines.append(f"• {node.ask.get(lang).strip()} → {choice.label.get(lang)}{how}")
     return lines
 
 

@@ -86,10 +86,13 @@ class FlowRunner(DialogueBase):
             return self._question_response(state, fs, [Reply(t("not_understood_choice", state.lang))])
         return self._apply_choice(state, node, choice)
 
-    def _apply_choice(self, state: ConversationState, node: Node, choice: Choice) -> Response:
+    def _apply_choice(self, state: ConversationState, node: Node, choice: Choice, read: list[str] | None = None) -> Response:
         fs = self._current(state)
         fs.paused = False
-        fs.history.append({"node": node.id, "answer": choice.id, "facts": dict(fs.facts)})
+        step = {"node": node.id, "answer": choice.id, "facts": dict(fs.facts)}
+        if read:
+            step["read"] = read  # how a typed answer was read, shown by `why` and in the conclusion
+        fs.history.append(step)
         fs.facts.update(choice.set)
         return self._advance(state, choice.next)
 
@@ -138,7 +141,7 @@ class FlowRunner(DialogueBase):
             fs.facts[node.number.fact] = reading.amount
             return self._advance(state, node.number.next)
         choice = next(c for c in node.choices or [] if c.id == reading.choice)
-        return self._apply_choice(state, node, choice)
+        return self._apply_choice(state, node, choice, read=list(reading.basis))
 
     def _paused_text(self, state: ConversationState, text: str) -> Response | None:
         """Typed text while a flow is offered but not forced: a short, clear answer to its question resumes it."""

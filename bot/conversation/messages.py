@@ -70,6 +70,12 @@ _T = {
         "Jag kunde inte läsa ett belopp i ”{text}”. Skriv ett belopp i kronor, till exempel ”450 000”, ”1,2 miljoner” eller ”2 mkr”.",
         "I couldn't read an amount in “{text}”. Type an amount in SEK, for example “450,000”, “1.2 million” or “2 MSEK”.",
     ),
+    "read_number": ("du skrev alternativets nummer, {words}", "you typed the option's number, {words}"),
+    "read_yes": ("ditt skrivna svar lästes som ja", "your typed answer was read as yes"),
+    "read_no": ("ditt skrivna svar lästes som nej", "your typed answer was read as no"),
+    "read_unsure": ("ditt skrivna svar lästes som vet inte", "your typed answer was read as not sure"),
+    "read_synonym": ("ditt skrivna svar lästes från ”{words}”", "your typed answer was read from “{words}”"),
+    "read_label": ("ditt skrivna svar lästes från ”{words}”", "your typed answer was read from “{words}”"),
     "maybe_meant": ("Eller menade du något av detta?", "Or did you mean one of these?"),
     "flow_offer": ("Vill du fortsätta med frågorna i ”{title}”?", "Do you want to continue with the questions in “{title}”?"),
     "continue_flow": ("▶ Fortsätt: {title}", "▶ Continue: {title}"),
@@ -160,6 +166,9 @@ _T = {
 }
 
 TEXTS: dict[str, Text] = {key: Text(sv=sv, en=en) for key, (sv, en) in _T.items()}
+
+
+READ_KEYS = frozenset(key for key in TEXTS if key.startswith("read_"))
 
 
 def t(key: str, lang: str, **values: object) -> str:

@@ -73,7 +73,8 @@ class Reading:
     how: str = ""  # how it was read, for `why` and tests
     problem: str | None = None  # why it could not be read: empty, number_out_of_range, unsure_missing, ambiguous, no_match, greeting
     near: tuple[str, ...] = field(default=())  # choice ids that came close (for an ambiguous reading)
-    strength: str = ""  # "number", "polarity", "label", "content" — how firm the reading is
+    strength: str = ""  # "number", "polarity", "content", "amount" — how firm the reading is
+    basis: tuple[str, str] = ("", "")  # for `why`: (number|yes|no|unsure|synonym|label|amount, the number or words)
 
     @property
     def understood(self) -> bool:
@@ -93,7 +94,7 @@ def read_answer(node: Node, text: str) -> Reading:
         amount = parse_amount(text)
         if amount is None:
             return Reading(problem="no_amount")
-        return Reading(amount=amount, how=f"the amount {amount:,.0f}", strength="amount")
+        return Reading(amount=amount, how=f"the amount {amount:,.0f}", strength="amount", basis=("amount", ""))
     choices = node.choices or []
     if set(toks) <= _GREETINGS:
         return Reading(problem="greeting")
@@ -101,7 +102,7 @@ def read_answer(node: Node, text: str) -> Reading:
     if position is not None:
         if position == 0:
             return Reading(problem="number_out_of_range")
-        return Reading(choice=choices[position - 1].id, how=f"option number {position}", strength="number")
+        return Reading(choice=choices[position - 1].id, how=f"option number {position}", strength="number", basis=("number", str(position)))
     scores = {c.id: _content_score(c, toks) for c in choices}
     polarity = _polarity(toks)
     if polarity is not None:
@@ -109,12 +110,13 @@ def read_answer(node: Node, text: str) -> Reading:
         if polarity == "unsure" and not fitting:
             return Reading(problem="unsure_missing")
         if len(fitting) == 1:
-            return Reading(choice=fitting[0].id, how=_POLARITY_HOW[polarity], strength="polarity")
+            return Reading(choice=fitting[0].id, how=_POLARITY_HOW[polarity], strength="polarity", basis=(polarity, ""))
         if len(fitting) > 1:
             ranked = sorted(fitting, key=lambda c: -scores[c.id][0])
             best, second = scores[ranked[0].id][0], scores[ranked[1].id][0]
             if best >= CONTENT_SCORE * 0.75 and best - second >= MARGIN / 2:
-                return Reading(choice=ranked[0].id, how=f"{_POLARITY_HOW[polarity]} + {scores[ranked[0].id][1]}", strength="polarity")
+                how = scores[ranked[0].id][1]
+                return Reading(choice=ranked[0].id, how=f"{_POLARITY_HOW[polarity]} + {how}", strength="polarity", basis=(polarity, _words_of(how)))
             return Reading(problem="ambiguous", near=tuple(c.id for c in fitting))
     ranked_ids = sorted(scores, key=lambda cid: -scores[cid][0])
     best_id = ranked_ids[0]
@@ -124,7 +126,13 @@ def read_answer(node: Node, text: str) -> Reading:
         return Reading(problem="no_match", near=tuple(cid for cid in ranked_ids[:2] if scores[cid][0] >= CONTENT_SCORE / 2))
     if best - second < MARGIN:
         return Reading(problem="ambiguous", near=tuple(cid for cid in ranked_ids if best - scores[cid][0] < MARGIN))
-    return Reading(choice=best_id, how=scores[best_id][1], strength="content")
+    how = scores[best_id][1]
+    return Reading(choice=best_id, how=how, strength="content", basis=("synonym" if "synonym" in how else "label", _words_of(how)))
+
+
+def _words_of(how: str) -> str:
+    """The quoted words of a 'how' ("the synonym 'app'" → 'app')."""
+    return how.split("'")[1] if how.count("'") >= 2 else ""
 
 
 _POLARITY_HOW = {"yes": "a yes", "no": "a no", "unsure": "a don't-know"}
