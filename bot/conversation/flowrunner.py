@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.conversation import cards
 from bot.conversation.dialogue_base import DialogueBase, unique
 from bot.conversation.messages import t
@@ -24,6 +26,7 @@ class FlowRunner(DialogueBase):
             fs.given = {f.situation: f.words for f in self.k.situation_reader.read(self.message)}
         replies += self._prefilled_reply(state, fs)
         replies.append(self._node_reply(state, fs))
+        replies = question_options_first(replies)
         return Response(
             replies, "flow", state.lang, flow=flow_id, regulations=list(flow.regulations), agencies=list(flow.agencies), target=f"flow:{flow_id}"
         )
@@ -101,7 +104,9 @@ class FlowRunner(DialogueBase):
         if next_node == END:
             return self._conclude(state)
         fs.node = next_node
-        return self._question_response(state, fs, self._prefilled_reply(state, fs))
+        response = self._question_response(state, fs, self._prefilled_reply(state, fs))
+        response.replies = question_options_first(response.replies)
+        return response
 
     def _conclude(self, state: ConversationState) -> Response:
         fs = self._current(state)
@@ -197,6 +202,16 @@ class FlowRunner(DialogueBase):
             response.replies.append(Reply(t("maybe_meant", lang), options=tuple(suggestions)))
         response.unanswered = True
         return response
+
+
+def question_options_first(replies: list[Reply]) -> list[Reply]:
+    """Options offered before the question (e.g. "Ändra de svaren") move after the question's own, so
+    that the question's options keep their numbers 1, 2, … whatever is said before it."""
+    *lead, question = replies
+    extra = [o for r in lead for o in r.options]
+    if not extra:
+        return replies
+    return [*(replace(r, options=()) for r in lead), replace(question, options=(*question.options, *extra))]
 
 
 _QUESTION_WORDS = frozenset(
