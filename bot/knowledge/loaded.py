@@ -14,10 +14,11 @@ from typing import Any
 
 from bot.knowledge.kinds import BY_NAME, KINDS, Kind
 from bot.knowledge.loader import ParsedFile
-from bot.knowledge.model import Agency, Flow, GlossaryEntry, Node, OutOfScope, Regulation, Rule, Situation, Synonym, Topic
+from bot.knowledge.model import Agency, Flow, GlossaryEntry, Node, OutOfScope, Regulation, Rule, Situation, Synonym, Topic, Urgency
 from bot.understanding.fit import facets
 from bot.understanding.matching import Matcher, Target
 from bot.understanding.situation import Found, SituationReader
+from bot.understanding.urgency import Detector, SignGroup
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,11 @@ class Knowledge:
     target_situations: dict[str, dict[str, set[str]]] = field(default_factory=dict, repr=False)
     #: (section, id, file, line) of every entry whose id was taken already; validation reports them.
     duplicates: tuple[tuple[str, str, str, int], ...] = field(default=(), repr=False)
+    #: Urgency first: the vocabulary and replies (None: the knowledge base has no `urgency:` section).
+    urgency: Urgency | None = None
+    #: The compiled urgency vocabulary (empty when there is none, or when its phrases are malformed:
+    #: validation then refuses the knowledge).
+    urgency_detector: Detector = field(default_factory=Detector, repr=False)
 
     def table(self, kind: Kind | str) -> dict[str, Any]:
         """The {id: entry} table of a kind (by `Kind` or its name)."""
@@ -75,6 +81,7 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
     synonyms: list[Synonym] = []
     situations: dict[str, Situation] = {}
     menu: list[str] = []
+    urgency: Urgency | None = None
     where: dict[tuple[str, str], tuple[str, int]] = {}
     duplicates: list[tuple[str, str, str, int]] = []
     digest = hashlib.sha256()
@@ -109,6 +116,12 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
         if c.menu:
             where.setdefault(("menu", "menu"), (f.label, f.line("menu")))
             menu.extend(c.menu)
+        if c.urgency is not None:
+            if urgency is None:
+                urgency = c.urgency
+                where[("urgency", "urgency")] = (f.label, f.line("urgency"))
+            else:
+                duplicates.append(("urgency", "urgency", f.label, f.line("urgency")))
 
     reader = SituationReader(situations)
     return Knowledge(
@@ -123,8 +136,27 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
         situation_reader=reader,
         target_situations=_target_situations(tables, situations),
         duplicates=tuple(duplicates),
+        urgency=urgency,
+        urgency_detector=build_detector(urgency),
         **tables,
     )
+
+
+def build_detector(urgency: Urgency | None) -> Detector:
+    """The compiled urgency vocabulary; an empty one when there is none or a phrase is malformed
+    (validation reports the phrase with its file and line, and refuses the knowledge)."""
+    if urgency is None:
+        return Detector()
+    try:
+        return Detector(
+            [SignGroup(g.id, g.kind, g.phrases, g.always) for g in urgency.signs],
+            urgency.now,
+            urgency.context,
+            urgency.ask,
+            urgency.gap,
+        )
+    except ValueError:
+        return Detector()
 
 
 def entity_token(entity_id: str) -> str:

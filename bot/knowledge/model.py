@@ -281,6 +281,43 @@ class Situation(Strict):
     )
 
 
+UrgencyKind = Literal["emergency", "suicide", "medical"]
+
+
+class UrgencySigns(Strict):
+    """One group of phrases that describe an emergency, suicidal thoughts or a personal medical question."""
+
+    id: Id
+    kind: UrgencyKind
+    always: bool = Field(False, description="True: a work or product context does not make these phrases a mere mention (first-person suicidal phrases).")
+    phrases: list[NonEmpty] = Field(min_length=1, description="Words in order; 'word*' any ending, 'a|b' either word, '<n>' any number. å/ä/ö optional.")
+
+
+class UrgencyReply(Strict):
+    """What the bot says first when a message is urgent. Numbers only from cited official sources."""
+
+    text: Text
+    sources: list[Source] = Field(min_length=1)
+
+
+class UrgencyReplies(Strict):
+    emergency: UrgencyReply
+    suicide: UrgencyReply
+    medical: UrgencyReply
+
+
+class Urgency(Strict):
+    """Urgency first: the vocabulary that recognises an emergency in a message, and the replies."""
+
+    signs: list[UrgencySigns] = Field(min_length=1)
+    now: list[NonEmpty] = Field([], description="Happening now / to a person: beats a context marker in the same sentence.")
+    context: list[NonEmpty] = Field([], description="Work, product, report or regulation words: a sign is then a mere mention.")
+    ask: list[NonEmpty] = Field([], description="Personal medical question forms ('får man ta'): needed for kind medical.")
+    gap: int = Field(2, ge=0, le=5, description="At most this many other words between two words of a phrase.")
+    replies: UrgencyReplies
+    reviewed: date
+
+
 class KnowledgeFile(Strict):
     """One YAML file. Any file may hold any of these sections."""
 
@@ -294,3 +331,4 @@ class KnowledgeFile(Strict):
     out_of_scope: list[OutOfScope] = []
     situations: list[Situation] = []
     menu: list[Id] = Field([], description="Flow or topic ids offered in the main menu, in order.")
+    urgency: Urgency | None = Field(None, description="Urgency first: emergencies, suicidal thoughts, personal medical questions (one file only).")

@@ -17,6 +17,7 @@ from bot.knowledge.loaded import Knowledge
 from bot.knowledge.model import END, Condition, Flow, Node
 from bot.knowledge.rules import condition_facts
 from bot.knowledge.yamlfile import Problem
+from bot.understanding.urgency import parse_phrase
 
 COLLISION_SCORE = 95.0
 
@@ -28,6 +29,7 @@ def validate(k: Knowledge, *, check_collisions: bool = False) -> list[Problem]:
     for flow in k.flows.values():
         problems += _flow_graph(k, flow)
     problems += _rule_facts(k)
+    problems += _urgency(k)
     if check_collisions:
         problems += phrasing_collisions(k)
     return problems
@@ -38,7 +40,10 @@ def _at(k: Knowledge, kind: str, entry_id: str) -> tuple[str, int]:
 
 
 def _duplicates(k: Knowledge) -> list[Problem]:
-    out = [Problem(f, line, f"duplicate {_singular(section)} id '{i}'") for section, i, f, line in k.duplicates]
+    out = [
+        Problem(f, line, "a second 'urgency:' section: keep the urgency vocabulary in one file" if section == "urgency" else f"duplicate {_singular(section)} id '{i}'")
+        for section, i, f, line in k.duplicates
+    ]
     # Topics, flows and glossary terms share one namespace: `related` and `menu` name them by id alone.
     seen: dict[str, str] = {}
     for section in ("flows", "topics", "glossary", "out_of_scope"):
@@ -168,6 +173,42 @@ def _rule_facts(k: Knowledge) -> list[Problem]:
                     choices = ", ".join(sorted(_show(v) for _, v in values[fact]))
                     out.append(Problem(f, line, f"rule '{rule.id}': compares fact '{fact}' with {value!r}, which no answer sets (answers set: {choices})"))
     return out
+
+
+def _urgency(k: Knowledge) -> list[Problem]:
+    """The urgency vocabulary: one section in the whole knowledge base, every phrase well formed,
+    no group id twice."""
+    u = k.urgency
+    if u is None:
+        return []
+    f, line = _at(k, "urgency", "urgency")
+    out: list[Problem] = []
+    seen: set[str] = set()
+    for group in u.signs:
+        if group.id in seen:
+            out.append(Problem(f, line, f"urgency: sign group id '{group.id}' is used twice"))
+        seen.add(group.id)
+        for phrase in group.phrases:
+            out += _phrase_problem(f, line, f"urgency sign group '{group.id}'", phrase)
+    for name in ("now", "context", "ask"):
+        for phrase in getattr(u, name):
+            out += _phrase_problem(f, line, f"urgency.{name}", phrase)
+    if not any(g.kind == "emergency" for g in u.signs):
+        out.append(Problem(f, line, "urgency: needs at least one sign group of kind 'emergency'"))
+    for reply_kind in ("emergency", "suicide"):
+        reply = getattr(u.replies, reply_kind)
+        for lang in ("sv", "en"):
+            if "112" not in reply.text.get(lang):
+                out.append(Problem(f, line, f"urgency.replies.{reply_kind}.text.{lang}: must give the emergency number 112"))
+    return out
+
+
+def _phrase_problem(f: str, line: int, where: str, phrase: str) -> list[Problem]:
+    try:
+        parse_phrase(phrase)
+    except ValueError as exc:
+        return [Problem(f, line, f"{where}: {exc}")]
+    return []
 
 
 def _show(value: Any) -> str:

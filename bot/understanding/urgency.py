@@ -1,0 +1,249 @@
+"""Urgency first: does a message describe an emergency, suicidal thoughts or a personal medical question?
+
+The vocabulary is data (`urgency:` in the knowledge base, see docs/knowledge-format.md); this
+module only reads it. The rules, in the order they are applied:
+
+1. **Signs.** A group of phrases of one kind (`emergency`, `suicide`, `medical`) matches anywhere
+   in the message: "ont i bröstet", "andas inte", "kill myself".
+2. **Context vetoes, now overrides.** If the message also has a *context* marker (work, product,
+   report or regulation words: "app", "sensor", "lex maria", "förra veckan") the sign is read as a
+   subject, not an event — unless a *now* marker ("just nu", "vad ska jag göra", "min pappa", "help
+   me") stands in the same sentence as the sign. Groups marked `always` (first-person suicidal
+   phrases) are not vetoed by context.
+3. **Medical questions** need a sign of kind `medical` *and* an `ask` marker ("får man ta", "is it
+   safe") and no context marker.
+4. Of what is left, suicide wins over emergency, emergency over medical.
+
+Phrases are matched on lower-case words with å/ä/ö folded (so "brostet" finds "bröstet"); a
+phrase's words must come in order in one sentence with at most `gap` other words between them.
+Apostrophes are dropped ("can't" is "cant"). In a phrase, `word*` matches any word that starts with `word` (compounds and endings:
+"bröstsmärt*"), `a|b` matches either word, `<n>` any number. Everything is deterministic, and the
+result names the words that decided it, for `why`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+KINDS = ("emergency", "suicide", "medical")
+#: Which kind wins when several match.
+PRIORITY = {"suicide": 0, "emergency": 1, "medical": 2}
+
+_TOKEN = re.compile(r"[^\W_]+|[.!?;\n]", re.UNICODE)
+_SENTENCE_END = frozenset(".!?;\n")
+_WORD = re.compile(r"^[^\W_]+\*?$|^<n>$", re.UNICODE)
+#: The shortest prefix a `word*` may have: shorter ones match far too much.
+MIN_PREFIX = 3
+
+
+_APOSTROPHES = str.maketrans("", "", "'’`´")
+
+
+def fold(text: str) -> str:
+    """Lower-case, å/ä/ö → a/a/o, apostrophes dropped ("can't" → "cant", in phrases and messages alike)."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_APOSTROPHES))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@dataclass(frozen=True)
+class _Slot:
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]
+    number: bool
+
+    def accepts(self, word: str) -> bool:
+        if word in self.exact:
+            return True
+        if self.number and word.isdigit():
+            return True
+        return any(word.startswith(p) for p in self.prefixes)
+
+
+def parse_phrase(phrase: str) -> list[_Slot]:
+    """A phrase's word slots. Raises ValueError with a maintainer-readable reason when malformed."""
+    words = fold(phrase).split()
+    if not words:
+        raise ValueError(f"empty phrase {phrase!r}")
+    slots = []
+    for word in words:
+        exact: set[str] = set()
+        prefixes: list[str] = []
+        number = False
+        for alt in word.split("|"):
+            if not _WORD.match(alt):
+                raise ValueError(f"phrase {phrase!r}: {alt!r} is not a word (letters and digits, 'word*', 'a|b' or '<n>')")
+            if alt == "<n>":
+                number = True
+            elif alt.endswith("*"):
+                if len(alt) - 1 < MIN_PREFIX:
+                    raise ValueError(f"phrase {phrase!r}: {alt!r} is too short a prefix (at least {MIN_PREFIX} letters before '*')")
+                prefixes.append(alt[:-1])
+            else:
+                exact.add(alt)
+        slots.append(_Slot(frozenset(exact), tuple(prefixes), number))
+    return slots
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    text: str
+    category: str  # sign | now | context | ask
+    group: str  # the sign group's id, or the category
+    kind: str  # emergency | suicide | medical for signs, "" otherwise
+    always: bool
+    slots: tuple[_Slot, ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One phrase found in the message: which, where (sentence), and the words as the user wrote them."""
+
+    phrase: _Phrase
+    sentence: int
+    words: str
+
+
+@dataclass(frozen=True)
+class SignGroup:
+    id: str
+    kind: str
+    phrases: Sequence[str]
+    always: bool = False
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the detector decided, and why: the words of the deciding signs and markers."""
+
+    kind: str  # emergency | suicide | medical
+    signs: tuple[str, ...]  # the user's words that matched signs of this kind
+    groups: tuple[str, ...]  # the sign groups' ids
+    now: tuple[str, ...] = ()  # now markers that overrode a context
+    context: tuple[str, ...] = ()  # context markers that were present (and overridden)
+    asks: tuple[str, ...] = ()  # for medical: the question markers
+
+
+@dataclass
+class _Index:
+    exact: dict[str, list[_Phrase]] = field(default_factory=dict)
+    by_prefix: dict[str, list[tuple[str, _Phrase]]] = field(default_factory=dict)
+    numbers: list[_Phrase] = field(default_factory=list)
+
+    def add(self, phrase: _Phrase) -> None:
+        first = phrase.slots[0]
+        for word in first.exact:
+            self.exact.setdefault(word, []).append(phrase)
+        for p in first.prefixes:
+            self.by_prefix.setdefault(p[:MIN_PREFIX], []).append((p, phrase))
+        if first.number:
+            self.numbers.append(phrase)
+
+    def starting(self, word: str) -> Iterable[_Phrase]:
+        yield from self.exact.get(word, ())
+        for p, phrase in self.by_prefix.get(word[:MIN_PREFIX], ()):
+            if word.startswith(p):
+                yield phrase
+        if word.isdigit():
+            yield from self.numbers
+
+
+class Detector:
+    """Compiled once per knowledge load; `detect(text)` is pure and fast (one pass over the words)."""
+
+    def __init__(
+        self,
+        signs: Sequence[SignGroup] = (),
+        now: Sequence[str] = (),
+        context: Sequence[str] = (),
+        ask: Sequence[str] = (),
+        gap: int = 2,
+    ) -> None:
+        self.gap = gap
+        self._index = _Index()
+        self.empty = not signs
+        for group in signs:
+            for text in group.phrases:
+                self._index.add(_Phrase(text, "sign", group.id, group.kind, group.always, tuple(parse_phrase(text))))
+        for category, phrases in (("now", now), ("context", context), ("ask", ask)):
+            for text in phrases:
+                self._index.add(_Phrase(text, category, category, "", False, tuple(parse_phrase(text))))
+
+    def hits(self, text: str) -> list[Hit]:
+        """Every phrase found, in message order."""
+        if self.empty or not text:
+            return []
+        originals: list[str] = []
+        words: list[str] = []
+        sentences: list[int] = []
+        sentence = 0
+        for m in _TOKEN.finditer(text.lower().translate(_APOSTROPHES)):
+            token = m.group()
+            if token in _SENTENCE_END:
+                sentence += 1
+                continue
+            originals.append(token)
+            words.append(fold(token))
+            sentences.append(sentence)
+        out: list[Hit] = []
+        seen: set[tuple[int, str]] = set()
+        for i, word in enumerate(words):
+            for phrase in self._index.starting(word):
+                end = self._extend(phrase.slots, 1, i, words, sentences)
+                if end is not None and (sentences[i], phrase.text) not in seen:
+                    seen.add((sentences[i], phrase.text))
+                    out.append(Hit(phrase, sentences[i], " ".join(originals[i : end + 1])))
+        return out
+
+    def _extend(self, slots: Sequence[_Slot], k: int, at: int, words: list[str], sentences: list[int]) -> int | None:
+        """The index of the last word when slots[k:] match after position `at`, else None."""
+        if k == len(slots):
+            return at
+        for j in range(at + 1, min(at + 2 + self.gap, len(words))):
+            if sentences[j] != sentences[at]:
+                break
+            if slots[k].accepts(words[j]):
+                end = self._extend(slots, k + 1, j, words, sentences)
+                if end is not None:
+                    return end
+        return None
+
+    def detect(self, text: str) -> Found | None:
+        hits = self.hits(text)
+        signs = [h for h in hits if h.phrase.category == "sign"]
+        if not signs:
+            return None
+        context = [h.words for h in hits if h.phrase.category == "context"]
+        now_by_sentence: dict[int, list[str]] = {}
+        for h in hits:
+            if h.phrase.category == "now":
+                now_by_sentence.setdefault(h.sentence, []).append(h.words)
+        asks = [h.words for h in hits if h.phrase.category == "ask"]
+        kept: list[tuple[Hit, list[str]]] = []
+        for h in signs:
+            now = now_by_sentence.get(h.sentence, [])
+            if h.phrase.kind == "medical":
+                if asks and not context:
+                    kept.append((h, []))
+            elif h.phrase.always or not context or now:
+                kept.append((h, now if context else []))
+        if not kept:
+            return None
+        kind = min((h.phrase.kind for h, _ in kept), key=PRIORITY.__getitem__)
+        chosen = [(h, now) for h, now in kept if h.phrase.kind == kind]
+        return Found(
+            kind=kind,
+            signs=_unique(h.words for h, _ in chosen),
+            groups=_unique(h.phrase.group for h, _ in chosen),
+            now=_unique(w for _, now in chosen for w in now),
+            context=_unique(context) if any(now for _, now in chosen) or any(h.phrase.always for h, _ in chosen) else (),
+            asks=_unique(asks) if kind == "medical" else (),
+        )
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    """In order, without repeats or words already inside a longer one ("blöder mycket" in "blöder mycket från huvudet")."""
+    found = list(dict.fromkeys(items))
+    return tuple(w for w in found if not any(w != other and w in other for other in found))
