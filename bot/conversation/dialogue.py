@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.conversation import cards
+from bot.conversation import cards, urgent
 from bot.conversation.commands import _GREETING_KEYS, Commands, command_of
 from bot.conversation.dialogue_base import unique
 from bot.conversation.explain import Explain
@@ -46,9 +46,10 @@ class Dialogue(Commands, FlowRunner, Explain):
             self._set_language(state, text, incoming.locale)
             if incoming.truncated:
                 prefix.append(Reply(t("truncated", state.lang, n=MAX_CHARS)))
-            response = self._text(state, text)
+            response = urgent.first(self, state, text, lambda: self._text(state, text))
         state.started = True
-        response.replies[:0] = prefix
+        at = 1 if response.urgent else 0  # the urgent reply stays first
+        response.replies[at:at] = prefix
         response.lang = state.lang
         state.options = [[o.label, o.value] for o in response.options]
         return response

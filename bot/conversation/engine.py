@@ -82,7 +82,7 @@ class Engine:
                 state.updated = time.time()
                 await self.store.save(conversation_id, state.to_json())
                 if prepared.personal_data:
-                    response.replies.insert(0, Reply(t("privacy_warning", response.lang)))
+                    response.replies.insert(1 if response.urgent else 0, Reply(t("privacy_warning", response.lang)))
                 if deliver is not None:
                     try:
                         await deliver(response)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.conversation import cards
+from bot.conversation import cards, urgent
 from bot.conversation.dialogue_base import DialogueBase
 from bot.conversation.messages import t
 from bot.conversation.replies import Reply, Response
@@ -14,6 +14,16 @@ from bot.understanding.matching import Target
 
 class Explain(DialogueBase):
     def _why(self, state: ConversationState) -> Response:
+        response = self._why_answer(state)
+        lead = urgent.explain(self, state.last or {}, state.lang)
+        if lead is not None:
+            if (state.last or {}).get("kind") == "urgent":
+                response.replies[:] = [lead]
+            else:
+                response.replies.insert(0, lead)
+        return response
+
+    def _why_answer(self, state: ConversationState) -> Response:
         k, lang = self.k, state.lang
         fs = state.flow
         if fs is not None and not fs.done and not fs.paused:
@@ -78,6 +88,7 @@ class Explain(DialogueBase):
             sources += kind.sources(entry)
             for rid in kind.about(entry)[0]:
                 sources += k.regulations[rid].sources
+        sources = urgent.sources(self, last) + sources
         if not sources:
             return Response([Reply(t("sources_nothing", lang))], "command", lang)
         cites = cards.citations(sources, lang)

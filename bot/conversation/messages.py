@@ -147,6 +147,17 @@ _T = {
         "Det senaste svaret pekar inte ut någon särskild myndighet. Guiden hjälper dig att hitta rätt:",
         "The last answer does not point to a particular agency. The guide helps you find the right one:",
     ),
+    "urgent_emergency": ("🚨 Akut – ring 112", "🚨 Emergency – call 112"),
+    "urgent_suicide": ("Du är inte ensam – här finns hjälp nu", "You are not alone – help is there now"),
+    "urgent_medical": ("Medicinska frågor – 1177", "Medical questions – 1177"),
+    "why_urgent": (
+        "Jag svarade först med {numbers} eftersom du skrev: {words}.",
+        "I answered first with {numbers} because you wrote: {words}.",
+    ),
+    "why_urgent_context": (
+        "Ditt meddelande handlade också om {context}, men {now} tyder på att det händer nu.",
+        "Your message was also about {context}, but {now} says it is happening now.",
+    ),
     # Channels' own words.
     "only_text": ("Jag förstår bara text – skriv din fråga.", "I only understand text – please type your question."),
     "tg_expired": ("Den knappen har gått ut. Här är menyn:", "That button has expired. Here is the menu:"),

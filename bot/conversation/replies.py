@@ -35,7 +35,7 @@ class Response:
     """Everything one incoming message produced, with what it was about."""
 
     replies: list[Reply]
-    kind: str  # answer | flow | question | conclusion | clarify | fallback | command | greeting | notice
+    kind: str  # answer | flow | question | conclusion | clarify | fallback | command | greeting | notice | urgent
     lang: str
     topic: str | None = None
     flow: str | None = None
@@ -45,6 +45,8 @@ class Response:
     target: str | None = None
     #: The message was not understood (also mid-flow): maintainers should see it in `regellots unanswered`.
     unanswered: bool = False
+    #: Urgency first: emergency | suicide | medical when the first reply is the urgent one (112 / 1177).
+    urgent: str | None = None
 
     @property
     def options(self) -> list[Option]:

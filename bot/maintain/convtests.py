@@ -32,7 +32,7 @@ from bot.knowledge.yamlfile import Problem, line_of, load_yaml
 from bot.state import ConversationState, MemoryStore
 from bot.understanding.pipeline import Incoming
 
-Kind = Literal["answer", "flow", "question", "conclusion", "clarify", "fallback", "command", "greeting", "notice", "error"]
+Kind = Literal["answer", "flow", "question", "conclusion", "clarify", "fallback", "command", "greeting", "notice", "error", "urgent"]
 
 
 def _typed_text(value: Any) -> Any:
@@ -64,6 +64,9 @@ class Expect(Strict):
     choices: list[UserText] = Field([], description="Options that must be offered: each is found in some option's label (case-insensitive).")
     contains: OneOrMore = Field([], description="Text (or texts) the reply must contain, case-insensitive.")
     not_contains: OneOrMore = Field([], description="Text (or texts) the reply must not contain, case-insensitive.")
+    urgent: Literal["emergency", "suicide", "medical", "none"] | None = Field(
+        None, description="Urgency first: the first reply is the urgent one of this kind (112 / 1177); 'none': no urgent reply."
+    )
 
 
 class Turn(Strict):
@@ -242,6 +245,8 @@ def check(expect: Expect, response: Response) -> list[str]:
         want = getattr(expect, key)
         if want is not None and getattr(response, key) != want:
             out.append(f"{key}: expected {want}, got {getattr(response, key) or 'none'}")
+    if expect.urgent is not None and (response.urgent or "none") != expect.urgent:
+        out.append(f"urgent: expected {expect.urgent}, got {response.urgent or 'none'}")
     for key in ("regulations", "agencies"):
         want_ids: list[str] = getattr(expect, key)
         missing = [i for i in want_ids if i not in getattr(response, key)]
@@ -267,7 +272,7 @@ def describe(response: Response, width: int = 1200) -> str:
     if len(text) > width:
         text = text[:width].rstrip() + " …"
     lines = [
-        f"kind: {response.kind}   lang: {response.lang}   topic: {response.topic or '-'}   flow: {response.flow or '-'}",
+        f"kind: {response.kind}   urgent: {response.urgent or '-'}   lang: {response.lang}   topic: {response.topic or '-'}   flow: {response.flow or '-'}",
         f"regulations: {response.regulations}   agencies: {response.agencies}",
         "choices: " + (" | ".join(o.label for o in response.options) or "-"),
         "text:",

@@ -2,7 +2,8 @@
 
 A question in scope is answered correctly when the bot answers (or starts a
 flow) and the reply is about every expected regulation and agency id. An
-out-of-scope question is handled correctly only by the fallback: a
+out-of-scope question is handled correctly only by the fallback (or, for a personal
+medical question, the urgent 1177 reply alone): a
 clarification or an answer would be a confident guess.
 """
 
@@ -104,7 +105,8 @@ async def evaluate(engine: Engine, questions: list[Question]) -> Result:
         response = await engine.handle(f"eval-{i}", Incoming(text=question.q))
         target = response.topic or response.flow
         if question.out_of_scope:
-            correct = response.kind == "fallback"
+            # The fallback, or (for a personal medical question) the urgent 1177 reply alone.
+            correct = response.kind == "fallback" or (response.kind == "urgent" and response.urgent == "medical")
         else:
             correct = (
                 response.kind in ("answer", "flow")
