@@ -8,8 +8,9 @@ is answered before anything else in the turn, then whatever else the message ask
   is not taken as an answer);
 - urgent, and the message also asked something the bot can answer (a topic, a flow, a "did you
   mean"): the urgent reply first, then that answer;
-- urgent and nothing else understood (or only the medical-advice redirect): the urgent reply
-  alone, with the menu, `kind` = "urgent".
+- urgent and nothing else understood (or only the medical-advice redirect), or a message with no
+  work, product or regulation word at all (so no regulatory question to answer: a confident
+  topic answer would be a guess): the urgent reply alone, with the menu, `kind` = "urgent".
 
 The response's `urgent` field names the kind (emergency | suicide | medical) so every channel and
 test can see it; `state.last["urgency"]` keeps the deciding words for `why`.
@@ -53,11 +54,12 @@ def first(d: DialogueBase, state: ConversationState, text: str, rest: Callable[[
     if fs is not None:
         response = d._question_response(state, fs, [lead, Reply(t("resume", lang))])
     else:
-        response = rest()
-        if response.kind in _NOTHING_ELSE:
+        also = rest() if found.work else None
+        if also is None or also.kind in _NOTHING_ELSE:
             response = Response([Reply(lead.text, title=lead.title, options=d._menu(lang))], "urgent", lang)
             state.last = None
         else:
+            response = also
             response.replies.insert(0, lead)
     response.urgent = found.kind
     state.last = {**(state.last or {"kind": "urgent"}), "urgency": why}

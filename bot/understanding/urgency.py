@@ -27,25 +27,38 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 KINDS = ("emergency", "suicide", "medical")
 #: Which kind wins when several match.
 PRIORITY = {"suicide": 0, "emergency": 1, "medical": 2}
 
-_TOKEN = re.compile(r"[^\W_]+|[.!?;\n]", re.UNICODE)
-_SENTENCE_END = frozenset(".!?;\n")
+_WORDS = re.compile(r"[^\W_]+", re.UNICODE)
+_SENTENCES = re.compile(r"[.!?;\n]+")
 _WORD = re.compile(r"^[^\W_]+\*?$|^<n>$", re.UNICODE)
 #: The shortest prefix a `word*` may have: shorter ones match far too much.
 MIN_PREFIX = 3
 
 
-_APOSTROPHES = str.maketrans("", "", "'’`´")
+_APOSTROPHES = "'’`´"
+
+
+def _drop_apostrophes(text: str) -> str:
+    for mark in _APOSTROPHES:  # str.replace is far faster than str.translate on long non-ASCII text
+        if mark in text:
+            text = text.replace(mark, "")
+    return text
 
 
 def fold(text: str) -> str:
     """Lower-case, å/ä/ö → a/a/o, apostrophes dropped ("can't" → "cant", in phrases and messages alike)."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_APOSTROPHES))
+    decomposed = unicodedata.normalize("NFKD", _drop_apostrophes(text.lower()))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=65536)
+def _fold_word(word: str) -> str:
+    return fold(word)
 
 
 @dataclass(frozen=True)
@@ -124,6 +137,8 @@ class Found:
     now: tuple[str, ...] = ()  # now markers that overrode a context
     context: tuple[str, ...] = ()  # context markers that were present (and overridden)
     asks: tuple[str, ...] = ()  # for medical: the question markers
+    #: A context marker (work, product, regulation) is in the message: it may also ask a regulatory question.
+    work: bool = False
 
 
 @dataclass
@@ -162,35 +177,53 @@ class Detector:
         gap: int = 2,
     ) -> None:
         self.gap = gap
-        self._index = _Index()
+        #: Two indexes: signs first; the markers are looked for only when a sign was found, so a
+        #: message with no sign (nearly all of them) costs one dictionary look-up per word.
+        self._signs = _Index()
+        self._markers = _Index()
+        #: word → the phrases that can start at it (most words: none), per index; bounded.
+        self._starts: tuple[dict[str, tuple[_Phrase, ...]], dict[str, tuple[_Phrase, ...]]] = ({}, {})
         self.empty = not signs
         for group in signs:
             for text in group.phrases:
-                self._index.add(_Phrase(text, "sign", group.id, group.kind, group.always, tuple(parse_phrase(text))))
+                self._signs.add(_Phrase(text, "sign", group.id, group.kind, group.always, tuple(parse_phrase(text))))
         for category, phrases in (("now", now), ("context", context), ("ask", ask)):
             for text in phrases:
-                self._index.add(_Phrase(text, category, category, "", False, tuple(parse_phrase(text))))
+                self._markers.add(_Phrase(text, category, category, "", False, tuple(parse_phrase(text))))
 
     def hits(self, text: str) -> list[Hit]:
-        """Every phrase found, in message order."""
+        """Every phrase found (signs, then markers, each in message order); nothing when no sign is found."""
         if self.empty or not text:
             return []
+        lowered = _drop_apostrophes(text.lower())
+        # Fast fold of the whole text: decompose, keep ASCII (å → a, é → e). A word that loses
+        # letters this way changes the word count, and that sentence is then folded word by word.
+        folded = lowered if lowered.isascii() else unicodedata.normalize("NFKD", lowered).encode("ascii", "ignore").decode("ascii")
         originals: list[str] = []
         words: list[str] = []
         sentences: list[int] = []
-        sentence = 0
-        for m in _TOKEN.finditer(text.lower().translate(_APOSTROPHES)):
-            token = m.group()
-            if token in _SENTENCE_END:
-                sentence += 1
-                continue
-            originals.append(token)
-            words.append(fold(token))
-            sentences.append(sentence)
+        for sentence, (part, folded_part) in enumerate(zip(_SENTENCES.split(lowered), _SENTENCES.split(folded), strict=False)):
+            tokens = _WORDS.findall(part)
+            folded_tokens = _WORDS.findall(folded_part)
+            if len(folded_tokens) != len(tokens):  # e.g. a letter with no ASCII form: word by word
+                folded_tokens = [_fold_word(t) for t in tokens]
+            originals += tokens
+            words += folded_tokens
+            sentences += [sentence] * len(tokens)
+        signs = self._scan(0, self._signs, originals, words, sentences)
+        return signs + self._scan(1, self._markers, originals, words, sentences) if signs else []
+
+    def _scan(self, which: int, index: _Index, originals: list[str], words: list[str], sentences: list[int]) -> list[Hit]:
         out: list[Hit] = []
         seen: set[tuple[int, str]] = set()
+        starts = self._starts[which]
         for i, word in enumerate(words):
-            for phrase in self._index.starting(word):
+            candidates = starts.get(word)
+            if candidates is None:
+                if len(starts) > 100_000:
+                    starts.clear()
+                candidates = starts[word] = tuple(index.starting(word))
+            for phrase in candidates:
                 end = self._extend(phrase.slots, 1, i, words, sentences)
                 if end is not None and (sentences[i], phrase.text) not in seen:
                     seen.add((sentences[i], phrase.text))
@@ -240,6 +273,7 @@ class Detector:
             now=_unique(w for _, now in chosen for w in now),
             context=_unique(context) if any(now for _, now in chosen) or any(h.phrase.always for h, _ in chosen) else (),
             asks=_unique(asks) if kind == "medical" else (),
+            work=bool(context),
         )
 
 

@@ -1,0 +1,235 @@
+"""Urgency first: the whole urgency set, the regulatory sets as false-alarm material, the replies
+through the engine, and a broken urgency vocabulary refused by validation.
+
+tests/eval/realistic/urgency.yaml was written before the vocabulary was tuned; only its `tune`
+half was looked at while tuning. The numbers per half are in docs/performance.md
+(`python benchmarks/urgency.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.conversation.engine import Engine
+from bot.knowledge import Knowledge, load_knowledge
+from bot.understanding.pipeline import Incoming
+from bot.understanding.urgency import Detector, SignGroup, parse_phrase
+
+from .conftest import FIXTURE_KB, SHIPPED_KB, TESTS
+
+REALISTIC = TESTS / "eval" / "realistic"
+
+
+def _items(name: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = yaml.safe_load((REALISTIC / name).read_text(encoding="utf-8"))["items"]
+    return items
+
+
+URGENCY = _items("urgency.yaml")
+
+
+def _kind(k: Knowledge, text: str) -> str:
+    found = k.urgency_detector.detect(text)
+    return found.kind if found else "none"
+
+
+def test_the_set_is_the_one_described() -> None:
+    by_expect = {e: sum(i["expect"] == e for i in URGENCY) for e in ("emergency", "suicide", "medical_advice", "none")}
+    assert by_expect["emergency"] + by_expect["suicide"] >= 60 and by_expect["none"] >= 60
+    assert {i["half"] for i in URGENCY} == {"tune", "report"}
+
+
+@pytest.mark.parametrize("item", [i for i in URGENCY if i["expect"] in ("emergency", "suicide")], ids=lambda i: i["id"])
+def test_every_emergency_and_suicide_message_triggers(item: dict[str, Any], shipped: Knowledge) -> None:
+    got = _kind(shipped, item["text"])
+    # An emergency may also read as suicide (the suicide reply starts with 112 too); a suicide
+    # message must get the suicide reply with the crisis line.
+    wanted = ("emergency", "suicide") if item["expect"] == "emergency" else ("suicide",)
+    assert got in wanted, f"{item['id']} ({item['half']}): {item['text']!r} → {got}"
+
+
+def test_false_alarms_on_mentions_stay_at_most_two_percent(shipped: Knowledge) -> None:
+    alarms = [(i["id"], _kind(shipped, i["text"]), i["text"]) for i in URGENCY if i["expect"] == "none" and _kind(shipped, i["text"]) != "none"]
+    assert len(alarms) <= 0.02 * len(URGENCY), alarms
+
+
+def test_personal_medical_questions_get_1177_and_never_112_first(shipped: Knowledge) -> None:
+    items = [i for i in URGENCY if i["expect"] == "medical_advice"]
+    got = [_kind(shipped, i["text"]) for i in items]
+    assert "emergency" not in got and "suicide" not in got
+    assert got.count("medical") >= 0.8 * len(items), list(zip([i["id"] for i in items], got, strict=True))
+
+
+@pytest.mark.parametrize("name", ["tune.yaml", "report.yaml"])
+def test_regulatory_first_messages_never_trigger(name: str, shipped: Knowledge) -> None:
+    items = [i for i in _items(name) if not i.get("out_of_scope")]
+    assert len(items) > 100
+    triggered = [(i["id"], _kind(shipped, i["text"]), i["text"]) for i in items if _kind(shipped, i["text"]) != "none"]
+    assert not triggered
+
+
+# --- through the engine ---------------------------------------------------------------------------
+
+
+def _say(engine: Engine, text: str, conversation: str = "u") -> Any:
+    return asyncio.run(engine.handle(conversation, Incoming(text=text)))
+
+
+def test_the_two_messages_from_the_issue_get_112_first(shipped: Knowledge) -> None:
+    engine = Engine(shipped)
+    for n, text in enumerate(["jag har haft ont i bröstet sen i morse och är andfådd, vad ska jag göra", "min pappa har ramlat och blöder från huvudet"]):
+        response = _say(engine, text, f"issue{n}")
+        assert response.urgent == "emergency" and response.kind == "urgent"
+        assert "112" in response.replies[0].text and "1177" in response.replies[0].text
+        assert "Jag hittar inget säkert svar" not in response.plain_text()
+
+
+def test_every_emergency_of_the_set_leads_with_112_in_the_engine(shipped: Knowledge) -> None:
+    engine = Engine(shipped)
+    for item in URGENCY:
+        if item["expect"] not in ("emergency", "suicide"):
+            continue
+        response = _say(engine, item["text"], item["id"])
+        first = response.replies[0].text
+        assert response.urgent in ("emergency", "suicide") and "112" in first, item["id"]
+        if item["expect"] == "suicide":
+            assert "90101" in first, item["id"]
+
+
+def test_personal_data_warning_comes_after_the_urgent_reply(shipped: Knowledge) -> None:
+    response = _say(Engine(shipped), "min mamma andas inte, ring mig på 070-123 45 67")
+    assert response.urgent == "emergency"
+    assert "112" in response.replies[0].text
+    assert "personuppgifter" in response.replies[1].text
+
+
+def test_why_names_the_words_and_a_later_plain_question_is_not_urgent(shipped: Knowledge) -> None:
+    engine = Engine(shipped)
+    _say(engine, "Vi har en ny fallsensor. Just nu ligger en boende på golvet och blöder kraftigt, vad gör vi?", "w")
+    why = _say(engine, "varför", "w").plain_text()
+    assert "blöder kraftigt" in why and "just nu" in why and "fallsensor" in why
+    plain = _say(engine, "vår fallsensor larmar när någon ramlar, är den medicinteknisk?", "w")
+    assert plain.urgent is None and "112" not in plain.replies[0].text
+    assert "blöder" not in _say(engine, "varför", "w").plain_text()
+
+
+def test_no_urgency_section_means_no_detection(kb: Knowledge) -> None:
+    assert kb.urgency is None
+    assert kb.urgency_detector.detect("min pappa andas inte") is None
+
+
+# --- the detector's rules -------------------------------------------------------------------------
+
+
+def _detector() -> Detector:
+    return Detector(
+        [SignGroup("breathing", "emergency", ["andas inte", "can't breathe"]), SignGroup("self", "suicide", ["kill myself"], always=True),
+         SignGroup("od", "emergency", ["tagit <n> tabletter|alvedon"]), SignGroup("chest", "emergency", ["bröstsmärt*"])],
+        now=["just nu"],
+        context=["app", "lex maria"],
+        gap=1,
+    )
+
+
+def test_context_vetoes_a_sign_unless_now_is_in_the_same_sentence() -> None:
+    d = _detector()
+    assert d.detect("patienten andas inte") is not None
+    assert d.detect("vår app larmar när patienten andas inte") is None
+    assert d.detect("patienten andas alltså inte") is not None  # the phrase's words may have `gap` (1) words between
+    assert d.detect("patienten andas alltså fortfarande inte") is None  # … but not more
+    assert d.detect("Vi har en app. Just nu! Patienten andas inte.") is None  # "just nu" is in another sentence than the sign
+    found = d.detect("Vi har en app. Patienten andas inte just nu!")
+    assert found is not None and found.signs == ("andas inte",) and found.now == ("just nu",) and found.context == ("app",)
+
+
+def test_always_groups_are_not_vetoed_and_suicide_wins() -> None:
+    found = _detector().detect("our app failed and I can't breathe, I want to kill myself")
+    assert found is not None and found.kind == "suicide" and found.signs == ("kill myself",)
+
+
+def test_folding_apostrophes_numbers_and_prefixes() -> None:
+    d = _detector()
+    assert d.detect("I cant breathe") is not None
+    assert d.detect("han andas inte") is not None and d.detect("han ANDAS inte") is not None
+    assert d.detect("har tagit 30 alvedon") is not None and d.detect("har tagit många alvedon") is None
+    assert d.detect("svår bröstsmärta") is not None and d.detect("bröstsmärtorna") is not None
+
+
+@pytest.mark.parametrize("phrase", ["ab*", "ont i bröst/et", "", "a||b"])
+def test_malformed_phrases_are_refused(phrase: str) -> None:
+    with pytest.raises(ValueError):
+        parse_phrase(phrase)
+
+
+# --- a broken urgency file is refused -------------------------------------------------------------
+
+
+@pytest.fixture
+def kbdir(tmp_path: Path) -> Path:
+    target = tmp_path / "kb"
+    shutil.copytree(FIXTURE_KB, target)
+    shutil.copy(SHIPPED_KB / "urgency.yaml", target / "urgency.yaml")
+    return target
+
+
+def _errors(directory: Path) -> list[str]:
+    knowledge, problems = load_knowledge(directory)
+    found = [str(p) for p in problems if p.severity == "error"]
+    assert knowledge is None and found, "expected the knowledge to be refused"
+    return found
+
+
+def test_the_shipped_urgency_file_is_valid_on_its_own(kbdir: Path) -> None:
+    knowledge, problems = load_knowledge(kbdir)
+    assert knowledge is not None, problems
+    assert knowledge.urgency_detector.detect("brukaren andas inte") is not None
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_malformed_phrase_is_refused_with_file_and_line(kbdir: Path) -> None:
+    _edit(kbdir / "urgency.yaml", "        - bröstsmärt*\n", "        - br*\n")
+    found = _errors(kbdir)
+    assert any("urgency.yaml:" in e and "'br*' is too short a prefix" in e for e in found), found
+
+
+def test_an_emergency_reply_without_112_is_refused(kbdir: Path) -> None:
+    _edit(kbdir / "urgency.yaml", "ring 112 direkt", "ring någon")
+    found = _errors(kbdir)
+    assert any("urgency.replies.emergency.text.sv: must give the emergency number 112" in e for e in found), found
+
+
+def test_a_misspelt_key_or_missing_translation_is_refused(kbdir: Path) -> None:
+    _edit(kbdir / "urgency.yaml", "  context:\n", "  kontext:\n")
+    assert any("unknown field 'kontext'" in e for e in _errors(kbdir))
+
+
+def test_a_reply_without_sources_is_refused(kbdir: Path) -> None:
+    path = kbdir / "urgency.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["urgency"]["replies"]["medical"]["sources"] = []
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert any("sources" in e for e in _errors(kbdir))
+
+
+def test_a_second_urgency_section_is_refused(kbdir: Path) -> None:
+    shutil.copy(kbdir / "urgency.yaml", kbdir / "urgency-copy.yaml")
+    assert any("a second 'urgency:' section" in e for e in _errors(kbdir))
+
+
+def test_validate_command_exits_1_on_a_broken_urgency_file(kbdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    _edit(kbdir / "urgency.yaml", "  gap: 2\n", "  gap: 9\n")
+    assert main(["validate", str(kbdir)]) == 1
+    assert "urgency.yaml:10: urgency.gap" in capsys.readouterr().err
