@@ -31,6 +31,7 @@ def turn_record(conversation: str, response: Response) -> dict[str, Any]:
         "options": [{"label": o.label, "value": o.value} for o in response.options],
         "understood": response.kind not in NOT_UNDERSTOOD and not response.unanswered,
         "target": response.target,
+        "urgent": response.urgent,
     }
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-FIELDS = {"conversation", "kind", "lang", "topic", "flow", "regulations", "agencies", "text", "options", "understood"}
+FIELDS = {"conversation", "kind", "lang", "topic", "flow", "regulations", "agencies", "text", "options", "understood", "urgent"}
 
 
 class JsonlProcess:
@@ -57,7 +57,10 @@ def test_a_whole_flow_to_its_conclusion() -> None:
         other = p.send({"conversation": "c2", "text": "may we talk to suppliers before a procurement?", "locale": "en-GB"})
         assert other["conversation"] == "c2" and other["lang"] == "en" and other["kind"] == "answer" and other["topic"]
         why = p.send({"conversation": "c1", "text": "varför"})
-        assert why["kind"] == "command" and why["flow"] == "mdr-check"
+        assert why["kind"] == "command" and why["flow"] == "mdr-check" and why["urgent"] is None
+        # Urgency first is visible to programs too.
+        urgent = p.send({"conversation": "c3", "text": "min pappa har ramlat och blöder från huvudet"})
+        assert urgent["urgent"] == "emergency" and urgent["kind"] == "urgent" and urgent["text"].index("112") < 80
     finally:
         assert p.close() == 0
 
