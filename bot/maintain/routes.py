@@ -71,8 +71,8 @@ def load_items(path: Path) -> list[RouteItem]:
 def judge(item: RouteItem, response: Response) -> RouteOutcome:
     target = response.target
     if item.out_of_scope:
-        if response.kind == "fallback" or (target or "").startswith("out_of_scope:"):
-            return RouteOutcome(item, "correct", target)
+        if response.kind == "fallback" or (target or "").startswith("out_of_scope:") or (response.kind == "urgent" and response.urgent == "medical"):
+            return RouteOutcome(item, "correct", target)  # the urgent 1177 reply alone is how a personal medical question is declined
         if response.kind in ANSWERED:
             return RouteOutcome(item, "wrong", target)
         return RouteOutcome(item, response.kind if response.kind in ("clarify", "fallback") else "fallback", target)
