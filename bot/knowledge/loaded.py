@@ -14,7 +14,8 @@ from typing import Any
 
 from bot.knowledge.kinds import BY_NAME, KINDS, Kind
 from bot.knowledge.loader import ParsedFile
-from bot.knowledge.model import Agency, Flow, GlossaryEntry, Node, OutOfScope, Regulation, Rule, Situation, Synonym, Topic
+from bot.knowledge.model import Agency, Flow, GlossaryEntry, Node, OutOfScope, Parameter, Regulation, Rule, Situation, Synonym, Topic
+from bot.knowledge.parameters import ParameterTable, activate, table_from
 from bot.understanding.fit import facets
 from bot.understanding.matching import Matcher, Target
 from bot.understanding.situation import Found, SituationReader
@@ -42,6 +43,11 @@ class Knowledge:
     target_situations: dict[str, dict[str, set[str]]] = field(default_factory=dict, repr=False)
     #: (section, id, file, line) of every entry whose id was taken already; validation reports them.
     duplicates: tuple[tuple[str, str, str, int], ...] = field(default=(), repr=False)
+    #: Dated parameters by id, and the table texts and rules read them through.
+    parameters: dict[str, Parameter] = field(default_factory=dict, repr=False)
+    parameter_table: ParameterTable = field(default_factory=ParameterTable, repr=False)
+    #: (section, id) → the entry's raw YAML mapping (with line numbers), to point at a field's own line.
+    raw: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
 
     def table(self, kind: Kind | str) -> dict[str, Any]:
         """The {id: entry} table of a kind (by `Kind` or its name)."""
@@ -76,7 +82,9 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
     situations: dict[str, Situation] = {}
     menu: list[str] = []
     where: dict[tuple[str, str], tuple[str, int]] = {}
+    raw: dict[tuple[str, str], Any] = {}
     duplicates: list[tuple[str, str, str, int]] = []
+    parameters: dict[str, Parameter] = {}
     digest = hashlib.sha256()
 
     for f in files:
@@ -93,12 +101,21 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
                     continue
                 target[item.id] = item
                 where[(section, item.id)] = (f.label, line)
+                raw[(section, item.id)] = _raw_entry(f.raw, section, i)
         for i, rule in enumerate(c.rules):
             if ("rules", rule.id) in where:
                 duplicates.append(("rules", rule.id, f.label, f.line("rules", i)))
                 continue
             where[("rules", rule.id)] = (f.label, f.line("rules", i))
+            raw[("rules", rule.id)] = _raw_entry(f.raw, "rules", i)
             rules.append(rule)
+        for i, param in enumerate(c.parameters):
+            if ("parameters", param.id) in where:
+                duplicates.append(("parameters", param.id, f.label, f.line("parameters", i)))
+                continue
+            where[("parameters", param.id)] = (f.label, f.line("parameters", i))
+            raw[("parameters", param.id)] = _raw_entry(f.raw, "parameters", i)
+            parameters[param.id] = param
         synonyms.extend(c.synonyms)
         for i, situation in enumerate(c.situations):
             if situation.id in situations:
@@ -111,6 +128,8 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
             menu.extend(c.menu)
 
     reader = SituationReader(situations)
+    table = table_from(parameters)
+    activate(table)
     return Knowledge(
         directory=directory,
         version=digest.hexdigest()[:12],
@@ -123,8 +142,18 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
         situation_reader=reader,
         target_situations=_target_situations(tables, situations),
         duplicates=tuple(duplicates),
+        parameters=parameters,
+        parameter_table=table,
+        raw=raw,
         **tables,
     )
+
+
+def _raw_entry(data: Any, section: str, index: int) -> Any:
+    try:
+        return data[section][index]
+    except (KeyError, IndexError, TypeError):
+        return None
 
 
 def entity_token(entity_id: str) -> str:

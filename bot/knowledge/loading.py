@@ -44,15 +44,20 @@ def read_files(directory: Path) -> _Collected:
     return out
 
 
-def load_knowledge(directory: Path | None = None, *, check_collisions: bool = False) -> tuple[Knowledge | None, list[Problem]]:
-    """Load and validate. Returns (knowledge, problems); knowledge is None if any problem is an error."""
+def load_knowledge(
+    directory: Path | None = None, *, check_collisions: bool = False, check_rules: bool = False
+) -> tuple[Knowledge | None, list[Problem]]:
+    """Load and validate. Returns (knowledge, problems); knowledge is None if any problem is an error.
+
+    `check_collisions` and `check_rules` (the rule checker, which walks every flow) are for `regellots validate`
+    and the tests; the running bot skips them on every reload."""
     directory = directory or default_directory()
     collected = read_files(directory)
     problems = list(collected.problems)
     if any(p.severity == "error" for p in problems):
         return None, sorted(set(problems))
     knowledge = assemble(directory, collected.files)
-    problems += validate(knowledge, check_collisions=check_collisions)
+    problems += validate(knowledge, check_collisions=check_collisions, check_rules=check_rules)
     problems = sorted(set(problems))
     if any(p.severity == "error" for p in problems):
         return None, problems

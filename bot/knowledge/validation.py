@@ -15,19 +15,27 @@ from rapidfuzz import fuzz, process
 from bot.knowledge.kinds import BY_SECTION
 from bot.knowledge.loaded import Knowledge
 from bot.knowledge.model import END, Condition, Flow, Node
+from bot.knowledge.paramcheck import check_parameters
+from bot.knowledge.rulecheck import check_rules as rule_checker
 from bot.knowledge.rules import condition_facts
 from bot.knowledge.yamlfile import Problem
 
 COLLISION_SCORE = 95.0
 
 
-def validate(k: Knowledge, *, check_collisions: bool = False) -> list[Problem]:
+def validate(k: Knowledge, *, check_collisions: bool = False, check_rules: bool = False) -> list[Problem]:
     problems: list[Problem] = []
     problems += _duplicates(k)
     problems += _references(k)
+    graph_errors = False
     for flow in k.flows.values():
-        problems += _flow_graph(k, flow)
+        found = _flow_graph(k, flow)
+        graph_errors |= any(p.severity == "error" for p in found)
+        problems += found
     problems += _rule_facts(k)
+    problems += check_parameters(k)
+    if check_rules and not graph_errors:
+        problems += rule_checker(k)
     if check_collisions:
         problems += phrasing_collisions(k)
     return problems

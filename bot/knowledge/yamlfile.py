@@ -116,3 +116,23 @@ def line_of(data: Any, loc: Iterable[Any]) -> int:
         else:
             break
     return line
+
+
+def line_containing(data: Any, needle: str) -> int | None:
+    """The line of the first key or list item (below `data`) whose text value contains `needle`."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, str) and needle in value:
+                return getattr(data, "key_lines", {}).get(key)
+            found = line_containing(value, needle)
+            if found is not None:
+                return found
+    elif isinstance(data, list):
+        lines = getattr(data, "item_lines", [])
+        for i, value in enumerate(data):
+            if isinstance(value, str) and needle in value:
+                return lines[i] if i < len(lines) else None
+            found = line_containing(value, needle)
+            if found is not None:
+                return found
+    return None
