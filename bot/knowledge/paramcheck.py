@@ -41,10 +41,10 @@ def check_parameters(k: Knowledge) -> list[Problem]:
                 continue
             if (param.unit == "date") != isinstance(v.value, date):
                 out.append(Problem(f, line, f"parameter '{pid}': value {v.value!r} does not fit unit '{param.unit}'"))
-    for section, entry_id, entry in _entries(k):
+    for section, entry_id, entry in entries(k):
         f, line = k.where.get((section, entry_id), (str(k.directory), 0))
         raw = k.raw.get((section, entry_id))
-        for text in _texts(entry):
+        for text in texts_in(entry):
             for lang in ("sv", "en"):
                 for name, _ in referenced(text.raw(lang)):
                     if name not in k.parameters:
@@ -67,13 +67,13 @@ def hard_coded(k: Knowledge) -> list[Problem]:
         for v in param.values:
             needles += [(s, pid) for s in spellings(param.unit, v.value)]
     out: list[Problem] = []
-    for section, entry_id, entry in _entries(k):
+    for section, entry_id, entry in entries(k):
         if section == "parameters":
             continue
         f, line = k.where.get((section, entry_id), (str(k.directory), 0))
         raw = k.raw.get((section, entry_id))
         reported: set[str] = set()
-        for text in _texts(entry):
+        for text in texts_in(entry):
             for lang in ("sv", "en"):
                 written = text.raw(lang)
                 for needle, pid in needles:
@@ -129,7 +129,7 @@ def did_you_mean(name: str, known: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _entries(k: Knowledge) -> Iterator[tuple[str, str, Any]]:
+def entries(k: Knowledge) -> Iterator[tuple[str, str, Any]]:
     for section in TEXT_SECTIONS:
         if section == "rules":
             for rule in k.rules:
@@ -142,16 +142,16 @@ def _entries(k: Knowledge) -> Iterator[tuple[str, str, Any]]:
                 yield section, entry_id, entry
 
 
-def _texts(obj: Any) -> Iterator[Text]:
+def texts_in(obj: Any) -> Iterator[Text]:
     """Every `Text` inside a schema object."""
     if isinstance(obj, Text):
         yield obj
     elif isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
-            yield from _texts(getattr(obj, name))
+            yield from texts_in(getattr(obj, name))
     elif isinstance(obj, (list, tuple)):
         for item in obj:
-            yield from _texts(item)
+            yield from texts_in(item)
     elif isinstance(obj, dict):
         for item in obj.values():
-            yield from _texts(item)
+            yield from texts_in(item)
