@@ -7,6 +7,8 @@ silently overwrites, are reported as problems instead.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +78,9 @@ _LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_mappi
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_sequence)
 
 
+_INDENTATION = re.compile(r"expected '-' indicator|expected <block end>|mapping values are not allowed here|could not find expected ':'")
+
+
 def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
     """Parse one YAML file. Returns (data or None, problems)."""
     try:
@@ -93,6 +98,12 @@ def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
         message = f"YAML syntax: {exc.problem or exc.context}"
         if "expected ',' or '}'" in message or "expected ',' or ']'" in message:
             message += " (inside {…} or […], put text containing ? : , [ ] { } in quotes)"
+        elif _INDENTATION.search(str(exc.problem or "")) or _INDENTATION.search(str(exc.context or "")):
+            message = (
+                f"the lines around line {line} do not line up: check the indentation (each entry of a list starts "
+                f"with '- ' in the same column as its neighbours, and a key sits under the key it belongs to), "
+                f"or whether a '- ' is missing (YAML said: {exc.problem or exc.context})"
+            )
         return None, [Problem(label, line, message)]
     except yaml.YAMLError as exc:
         return None, [Problem(label, 1, f"YAML: {exc}")]
