@@ -245,7 +245,7 @@ def answered_elsewhere(k: Knowledge) -> list[Problem]:
         for entry_id, entry in getattr(k, section).items():
             for _, phrasing in entry.phrasings.all():
                 other = next((m for m in k.matcher.search(phrasing, limit=6) if m.target.id != entry_id and m.target.kind in ("topic", "flow")), None)
-                if other is None or other.score < ANSWERED_SCORE:
+                if other is None or other.score < ANSWERED_SCORE or _linked(k, entry_id, other.target.id):
                     continue
                 f, line = _at(k, section, entry_id)
                 line = line_containing(k.raw.get((section, entry_id)), phrasing) or line
@@ -259,6 +259,11 @@ def answered_elsewhere(k: Knowledge) -> list[Problem]:
                     )
                 )
     return out
+
+
+def _linked(k: Knowledge, a: str, b: str) -> bool:
+    """True if either topic lists the other under `related`: the maintainer knows them as neighbours."""
+    return b in getattr(k.topics.get(a), "related", []) or a in getattr(k.topics.get(b), "related", [])
 
 
 #: Share of a topic's phrasings that another entry would answer (if this topic were not there) to call it a duplicate.
@@ -281,8 +286,7 @@ def duplicate_topics(k: Knowledge) -> list[Problem]:
         if not counts:
             continue
         other, n = max(counts.items(), key=lambda item: item[1])
-        other_related = getattr(k.topics.get(other), "related", [])
-        if n / len(phrasings) < DUPLICATE_SHARE or other in topic.related or entry_id in other_related:
+        if n / len(phrasings) < DUPLICATE_SHARE or _linked(k, entry_id, other):
             continue
         f, line = _at(k, "topics", entry_id)
         out.append(

@@ -8,7 +8,6 @@ silently overwrites, are reported as problems instead.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path

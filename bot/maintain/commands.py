@@ -139,9 +139,8 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 @command("review")
 def cmd_review(args: argparse.Namespace) -> int:
-    from bot.knowledge import default_directory
+    from bot.knowledge import assemble, default_directory, read_files
     from bot.maintain.periods import before
-    from bot.knowledge import assemble, read_files
     from bot.maintain.review import due_entries, report
     from bot.maintain.tense import report as tense_report
     from bot.maintain.tense import wrong_tense
