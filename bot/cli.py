@@ -63,7 +63,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from bot.knowledge import default_directory, load_knowledge
 
     directory = args.directory or default_directory()
-    knowledge, problems = load_knowledge(directory, check_collisions=True)
+    knowledge, problems = load_knowledge(directory, check_collisions=True, check_rules=True)
     for problem in problems:
         print(problem, file=sys.stderr if problem.severity == "error" else sys.stdout)
     if knowledge is None:

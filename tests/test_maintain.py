@@ -18,7 +18,8 @@ import yaml
 
 from bot.cli import main
 from bot.conversation.engine import Engine
-from bot.knowledge import Knowledge, load_knowledge
+from bot.knowledge import Knowledge, assemble, load_knowledge, read_files
+from bot.maintain.graph import mermaid
 from bot.maintain.periods import before, parse_period, parse_since
 from bot.maintain.unanswered import group
 from bot.state import MemoryStore, SQLiteStore, StateStore
@@ -436,12 +437,18 @@ def test_graph_marks_a_rule_no_answers_can_reach(kbdir: Path, capsys: pytest.Cap
         "      text: {sv: Kan aldrig hända., en: Can never happen.}\n"
     )
     flow.write_text(flow.read_text(encoding="utf-8") + never, encoding="utf-8")
-    knowledge, problems = load_knowledge(kbdir)
-    assert knowledge is not None, problems
-    code, out = run(capsys, "graph", "device-check", "--knowledge", str(kbdir), "--lang", "en")
-    assert code == 0
-    assert "device-never: Can never happen.  ⚠ never reached" in out
-    assert "device-no: The product is probably not a medical device.<br/>" in out  # reachable: not marked
+    # `validate` refuses it, pointing at the rule …
+    knowledge, problems = load_knowledge(kbdir, check_rules=True)
+    assert knowledge is None
+    assert [p.message for p in problems if p.severity == "error"] == [
+        "rule 'device-never' can never fire in flow 'device-check': no combination of answers satisfies its 'when'"
+    ]
+    assert problems[0].line == flow.read_text(encoding="utf-8").splitlines().index("  - id: device-never") + 1
+    # … and the picture, drawn from the files as they are, marks it.
+    collected = read_files(kbdir)
+    drawn = mermaid(assemble(kbdir, collected.files), assemble(kbdir, collected.files).flows["device-check"], "en")
+    assert "device-never: Can never happen.  ⚠ never reached" in drawn
+    assert "device-no: The product is probably not a medical device.<br/>" in drawn  # reachable: not marked
 
 
 def test_graph_errors(capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,7 +18,7 @@ CANONICAL = yaml.safe_load((TESTS / "data" / "canonical-ids.yaml").read_text(enc
 
 
 def test_validates_without_warnings() -> None:
-    knowledge, problems = load_knowledge(SHIPPED_KB, check_collisions=True)
+    knowledge, problems = load_knowledge(SHIPPED_KB, check_collisions=True, check_rules=True)
     assert knowledge is not None
     assert [str(p) for p in problems] == []
 
@@ -63,3 +63,15 @@ def test_eval_questions_use_canonical_or_known_ids(shipped: Knowledge) -> None:
     for q in load_questions(Path(TESTS / "eval" / "questions.yaml")):
         assert set(q.regulations) <= set(shipped.regulations), q.q
         assert set(q.agencies) <= set(shipped.agencies), q.q
+
+
+def test_every_source_is_https_and_a_specific_page(shipped: Knowledge) -> None:
+    """Issue 13: no plain http, and no entry that cites only an agency's home page."""
+    import re
+
+    home = re.compile(r"^https?://[^/]+/?$")
+    sourced = [*shipped.regulations.values(), *shipped.agencies.values(), *shipped.topics.values(), *shipped.glossary.values()]
+    conclusions = [(r.id, r.conclude.sources) for r in shipped.rules]
+    for entry_id, sources in [(e.id, e.sources) for e in sourced] + conclusions:
+        assert all(s.url.startswith("https://") for s in sources), entry_id
+        assert not any(home.match(s.url) for s in sources), (entry_id, [s.url for s in sources])

@@ -171,3 +171,52 @@ def test_files_starting_with_underscore_are_ignored(kbdir: Path) -> None:
 def test_yaml_is_loaded_safely(kbdir: Path) -> None:
     (kbdir / "evil.yaml").write_text("topics: !!python/object/apply:os.system ['echo pwned']\n", encoding="utf-8")
     one_error_containing(errors(kbdir), "evil.yaml:1")
+
+
+# -- the maintainers' loop (issue 13, item 9) ------------------------------------------------------------------------
+
+NEW_TOPIC = """topics:
+  - id: new-topic
+    title: {sv: Nytt, en: New}
+    phrasings:
+      sv: [ett nytt ämne om något, nytt ämne två]
+      en: [a new topic]
+    answer: {sv: Svar., en: Answer.}
+    agencies: [upphandlingsmyndigheten, konkurensverket]
+    sources:
+      - url: https://www.konkurrensverket.se/upphandling/
+        title: KKV
+"""
+
+
+def test_every_problem_is_reported_in_one_run(kbdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Three planted mistakes in three files: one `validate` run names all three, each at its own line."""
+    (kbdir / "new.yaml").write_text(NEW_TOPIC, encoding="utf-8")
+    slip = edit(kbdir / "topics.yaml", "    regulations: [lou]\n    agencies: [upphandlingsmyndigheten]\n", "    regulations: [lou]\n   - agencies: [upphandlingsmyndigheten]\n")
+    code = main(["validate", str(kbdir)])
+    out = capsys.readouterr().err
+    assert code == 1
+    assert "new.yaml:8: topic 'new-topic': agencies refers to unknown agency 'konkurensverket' (did you mean 'konkurrensverket'?)" in out
+    assert f"topics.yaml:{slip + 1}: the lines around line {slip + 1} do not line up: check the indentation" in out
+    assert "or whether a '- ' is missing" in out
+
+
+def test_a_new_topic_that_means_the_same_as_an_existing_one_is_warned_about(kbdir: Path) -> None:
+    (kbdir / "dup.yaml").write_text(
+        """topics:
+  - id: talk-to-suppliers
+    title: {sv: Prata med leverantörer, en: Talk to suppliers}
+    phrasings:
+      sv: [får vi prata med leverantörer före upphandlingen, prata med leverantörer innan upphandling, marknadsdialog innan upphandling]
+      en: [may we talk to suppliers before procuring]
+    answer: {sv: Ja., en: "Yes."}
+    sources:
+      - url: https://www.upphandlingsmyndigheten.se/inkopsprocessen/forbered-upphandling/tidig-dialog/
+        title: Tidig dialog
+""",
+        encoding="utf-8",
+    )
+    knowledge, problems = load_knowledge(kbdir, check_collisions=True)
+    assert knowledge is not None
+    warned = [p for p in problems if p.severity == "warning" and "talk-to-suppliers" in p.message and "market-dialogue" in p.message]
+    assert warned, problems

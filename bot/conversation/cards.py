@@ -142,6 +142,8 @@ def answered(k: Knowledge, flow: Flow, history: list[dict], lang: str, only_fact
         if only_facts is None or only_facts & set(choice.set):
             read = step.get("read")
             how = f" ({t('read_' + read[0], lang, words=read[1])})" if read and f"read_{read[0]}" in READ_KEYS else ""
+            if step.get("derived"):
+                how = f" ({t('derived_answer', lang)})"
             lines.append(f"• {node.ask.get(lang).strip()} → {choice.label.get(lang)}{how}")
     return lines
 

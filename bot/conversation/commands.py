@@ -153,5 +153,7 @@ class Commands(DialogueBase):
                 response.replies.append(self._node_reply(state, fs))
             return response
         step = fs.history.pop()
+        while step.get("derived") and fs.history:
+            step = fs.history.pop()  # a question the flow answered itself: go back to the one the user answered
         fs.node, fs.facts, fs.done = step["node"], step["facts"], False
         return self._question_response(state, fs, [Reply(t("going_back", state.lang))])

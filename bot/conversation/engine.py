@@ -20,6 +20,7 @@ from bot.conversation.messages import t
 from bot.conversation.replies import Reply, Response
 from bot.knowledge import Knowledge
 from bot.knowledge.loading import load_knowledge
+from bot.knowledge.parameters import activate
 from bot.knowledge.yamlfile import Problem
 from bot.state import ConversationState, MemoryStore, StateStore
 from bot.understanding.language import from_locale, guess_language
@@ -106,6 +107,7 @@ class Engine:
 
     def _respond(self, state: ConversationState, incoming: Incoming) -> Response:
         try:
+            activate(self._knowledge.parameter_table)  # texts and rules read this knowledge's dated parameters
             return Dialogue(self._knowledge).respond(state, incoming)
         except Exception:  # noqa: BLE001 — a bug must cost one reply, not the conversation
             log.exception("engine error (message text not logged)")

@@ -8,6 +8,7 @@ from bot.conversation import cards
 from bot.conversation.dialogue_base import DialogueBase, unique
 from bot.conversation.messages import t
 from bot.conversation.replies import Option, Reply, Response
+from bot.knowledge.flowwalk import derive_facts, skipped_choice
 from bot.knowledge.model import END, Choice, Node
 from bot.knowledge.rules import conclude
 from bot.state.records import ConversationState, FlowState
@@ -101,6 +102,17 @@ class FlowRunner(DialogueBase):
 
     def _advance(self, state: ConversationState, next_node: str) -> Response:
         fs = self._current(state)
+        flow = self.k.flows[fs.flow]
+        fs.facts = derive_facts(flow, fs.facts)
+        while next_node != END:
+            # A question whose answer the flow worked out itself is not asked; the answer is recorded as given.
+            node = self.k.node(fs.flow, next_node)
+            choice = skipped_choice(node, fs.facts) if node is not None else None
+            if node is None or choice is None:
+                break
+            fs.history.append({"node": node.id, "answer": choice.id, "facts": dict(fs.facts), "derived": True})
+            fs.facts = derive_facts(flow, {**fs.facts, **choice.set})
+            next_node = choice.next
         if next_node == END:
             return self._conclude(state)
         fs.node = next_node

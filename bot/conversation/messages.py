@@ -40,6 +40,7 @@ _T = {
     "restarted": ("Vi börjar om.", "Let's start over."),
     "nothing_to_go_back_to": ("Det finns inget tidigare svar att gå tillbaka till.", "There is no earlier answer to go back to."),
     "going_back": ("Vi går tillbaka ett steg.", "Going back one step."),
+    "derived_answer": ("beräknat av dina svar", "worked out from your answers"),
     "not_understood_choice": (
         "Jag förstod inte svaret. Välj ett av alternativen (eller skriv dess nummer), eller skriv ”tillbaka” eller ”börja om”.",
         "I didn't understand that answer. Pick one of the options (or type its number), or type “back” or “restart”.",

@@ -14,7 +14,21 @@ from typing import Any
 
 from bot.knowledge.kinds import BY_NAME, KINDS, Kind
 from bot.knowledge.loader import ParsedFile
-from bot.knowledge.model import Agency, Flow, GlossaryEntry, Node, OutOfScope, Regulation, Rule, Situation, Synonym, Topic, Urgency
+from bot.knowledge.model import (
+    Agency,
+    Flow,
+    GlossaryEntry,
+    Node,
+    OutOfScope,
+    Parameter,
+    Regulation,
+    Rule,
+    Situation,
+    Synonym,
+    Topic,
+    Urgency,
+)
+from bot.knowledge.parameters import ParameterTable, activate, table_from
 from bot.understanding.fit import facets
 from bot.understanding.matching import Matcher, Target
 from bot.understanding.situation import Found, SituationReader
@@ -48,6 +62,11 @@ class Knowledge:
     #: The compiled urgency vocabulary (empty when there is none, or when its phrases are malformed:
     #: validation then refuses the knowledge).
     urgency_detector: Detector = field(default_factory=Detector, repr=False)
+    #: Dated parameters by id, and the table texts and rules read them through.
+    parameters: dict[str, Parameter] = field(default_factory=dict, repr=False)
+    parameter_table: ParameterTable = field(default_factory=ParameterTable, repr=False)
+    #: (section, id) → the entry's raw YAML mapping (with line numbers), to point at a field's own line.
+    raw: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
 
     def table(self, kind: Kind | str) -> dict[str, Any]:
         """The {id: entry} table of a kind (by `Kind` or its name)."""
@@ -83,7 +102,9 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
     menu: list[str] = []
     urgency: Urgency | None = None
     where: dict[tuple[str, str], tuple[str, int]] = {}
+    raw: dict[tuple[str, str], Any] = {}
     duplicates: list[tuple[str, str, str, int]] = []
+    parameters: dict[str, Parameter] = {}
     digest = hashlib.sha256()
 
     for f in files:
@@ -100,12 +121,21 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
                     continue
                 target[item.id] = item
                 where[(section, item.id)] = (f.label, line)
+                raw[(section, item.id)] = _raw_entry(f.raw, section, i)
         for i, rule in enumerate(c.rules):
             if ("rules", rule.id) in where:
                 duplicates.append(("rules", rule.id, f.label, f.line("rules", i)))
                 continue
             where[("rules", rule.id)] = (f.label, f.line("rules", i))
+            raw[("rules", rule.id)] = _raw_entry(f.raw, "rules", i)
             rules.append(rule)
+        for i, param in enumerate(c.parameters):
+            if ("parameters", param.id) in where:
+                duplicates.append(("parameters", param.id, f.label, f.line("parameters", i)))
+                continue
+            where[("parameters", param.id)] = (f.label, f.line("parameters", i))
+            raw[("parameters", param.id)] = _raw_entry(f.raw, "parameters", i)
+            parameters[param.id] = param
         synonyms.extend(c.synonyms)
         for i, situation in enumerate(c.situations):
             if situation.id in situations:
@@ -124,6 +154,8 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
                 duplicates.append(("urgency", "urgency", f.label, f.line("urgency")))
 
     reader = SituationReader(situations)
+    table = table_from(parameters)
+    activate(table)
     return Knowledge(
         directory=directory,
         version=digest.hexdigest()[:12],
@@ -138,6 +170,9 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
         duplicates=tuple(duplicates),
         urgency=urgency,
         urgency_detector=build_detector(urgency),
+        parameters=parameters,
+        parameter_table=table,
+        raw=raw,
         **tables,
     )
 
@@ -157,6 +192,11 @@ def build_detector(urgency: Urgency | None) -> Detector:
         )
     except ValueError:
         return Detector()
+def _raw_entry(data: Any, section: str, index: int) -> Any:
+    try:
+        return data[section][index]
+    except (KeyError, IndexError, TypeError):
+        return None
 
 
 def entity_token(entity_id: str) -> str:

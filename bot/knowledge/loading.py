@@ -7,6 +7,7 @@ validated, so a broken edit never takes the bot down.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,18 +45,43 @@ def read_files(directory: Path) -> _Collected:
     return out
 
 
-def load_knowledge(directory: Path | None = None, *, check_collisions: bool = False) -> tuple[Knowledge | None, list[Problem]]:
-    """Load and validate. Returns (knowledge, problems); knowledge is None if any problem is an error."""
+def load_knowledge(
+    directory: Path | None = None, *, check_collisions: bool = False, check_rules: bool = False
+) -> tuple[Knowledge | None, list[Problem]]:
+    """Load and validate. Returns (knowledge, problems); knowledge is None if any problem is an error.
+
+    `check_collisions` and `check_rules` (the rule checker, which walks every flow) are for `regellots validate`
+    and the tests; the running bot skips them on every reload."""
     directory = directory or default_directory()
     collected = read_files(directory)
     problems = list(collected.problems)
     if any(p.severity == "error" for p in problems):
+        # Still check the files that could be read, so one run reports every problem. References to entries in
+        # the unreadable files are left out: they would only repeat the file's own error.
+        if collected.files:
+            partial = assemble(directory, collected.files)
+            unread = _ids_in({p.file for p in problems if p.severity == "error"}, collected)
+            problems += [p for p in validate(partial) if not any(f"refers to unknown {what}" in p.message and f"'{i}'" in p.message for i in unread for what in _WHATS)]
         return None, sorted(set(problems))
     knowledge = assemble(directory, collected.files)
-    problems += validate(knowledge, check_collisions=check_collisions)
+    problems += validate(knowledge, check_collisions=check_collisions, check_rules=check_rules)
     problems = sorted(set(problems))
     if any(p.severity == "error" for p in problems):
         return None, problems
     return knowledge, problems
 
 
+_WHATS = ("agency", "regulation", "topic or flow", "flow")
+_ID_LINE = re.compile(r"^\s*-\s+id:\s*['\"]?([a-z0-9][a-z0-9-]*)", re.MULTILINE)
+
+
+def _ids_in(labels: set[str], collected: _Collected) -> set[str]:
+    """The ids written in files that could not be read (found textually), so references to them are not reported."""
+    read = {f.label for f in collected.files}
+    ids: set[str] = set()
+    for label in labels - read:
+        try:
+            ids.update(_ID_LINE.findall(Path(label).read_text(encoding="utf-8")))
+        except OSError:
+            continue
+    return ids

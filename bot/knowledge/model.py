@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bot.knowledge.parameters import render
+
 Lang = Literal["sv", "en"]
 LANGS: tuple[Lang, ...] = ("sv", "en")
 
@@ -46,6 +48,11 @@ class Text(Strict):
     en: NonEmpty
 
     def get(self, lang: str) -> str:
+        """The text in `lang`, with `{param:…}` placeholders rendered for today."""
+        return render(self.raw(lang), lang)
+
+    def raw(self, lang: str) -> str:
+        """The text as written, placeholders and all (for checks)."""
         return self.en if lang == "en" else self.sv
 
 
@@ -151,6 +158,10 @@ class Node(Strict):
     help: Text | None = None
     choices: list[Choice] | None = None
     number: NumberInput | None = None
+    skip_when_known: FactName | None = Field(
+        None,
+        description="If a `derive` of the flow already set this fact, do not ask: take the choice that sets the same value.",
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> Node:
@@ -183,6 +194,23 @@ class Flow(Strict):
     start: NodeId
     nodes: list[Node] = Field(min_length=1)
     no_conclusion: Text = Field(description="Said when no rule concludes anything.")
+    derive: list[Derivation] = Field([], description="Facts the flow works out itself from earlier answers, e.g. above or below a threshold.")
+
+
+class Derivation(Strict):
+    """Set facts when a condition holds on the answers so far (evaluated after every answer, in order)."""
+
+    set: dict[FactName, FactValue]
+    when: Condition
+
+
+class ParamRef(Strict):
+    """A comparison bound taken from a dated parameter: `gte: {param: lou-direct-award-limit}`."""
+
+    param: Id
+
+
+Bound = float | ParamRef
 
 
 class Condition(Strict):
@@ -195,10 +223,10 @@ class Condition(Strict):
     equals: FactValue | None = None
     not_equals: FactValue | None = None
     in_: list[FactValue] | None = Field(None, alias="in")
-    gt: float | None = None
-    gte: float | None = None
-    lt: float | None = None
-    lte: float | None = None
+    gt: Bound | None = None
+    gte: Bound | None = None
+    lt: Bound | None = None
+    lte: Bound | None = None
     exists: bool | None = None
 
     @model_validator(mode="after")
@@ -226,6 +254,8 @@ class Conclusion(Strict):
     next_steps: list[Text] = []
     stage: Stage | None = None
     sources: list[Source] = []
+    applies: list[Id] = Field([], description="Regulation ids this conclusion says apply (the rule checker looks for contradictions).")
+    does_not_apply: list[Id] = Field([], description="Regulation ids this conclusion says do NOT apply.")
 
 
 class Rule(Strict):
@@ -318,6 +348,25 @@ class Urgency(Strict):
     reviewed: date
 
 
+class ParameterValue(Strict):
+    """One validity period of a parameter: valid from `from` until the next period starts."""
+
+    from_: date = Field(alias="from")
+    value: float | date | None = Field(description="The value; null when not (yet) officially known.")
+    sources: list[Source] = Field(min_length=1)
+    note: Text | None = None
+
+
+class Parameter(Strict):
+    """An amount, threshold or date that changes with time, referred to by name from texts and rules."""
+
+    id: Id
+    name: Text
+    unit: Literal["SEK", "EUR", "date"]
+    values: list[ParameterValue] = Field(min_length=1)
+    reviewed: date
+
+
 class KnowledgeFile(Strict):
     """One YAML file. Any file may hold any of these sections."""
 
@@ -330,5 +379,6 @@ class KnowledgeFile(Strict):
     synonyms: list[Synonym] = []
     out_of_scope: list[OutOfScope] = []
     situations: list[Situation] = []
+    parameters: list[Parameter] = []
     menu: list[Id] = Field([], description="Flow or topic ids offered in the main menu, in order.")
     urgency: Urgency | None = Field(None, description="Urgency first: emergencies, suicidal thoughts, personal medical questions (one file only).")

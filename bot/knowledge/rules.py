@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from bot.knowledge.model import STAGE_ORDER, Condition, Rule
+from bot.knowledge.model import STAGE_ORDER, Condition, ParamRef, Rule
+from bot.knowledge.parameters import active
 
 Facts = Mapping[str, Any]
 
@@ -37,10 +38,26 @@ def holds(cond: Condition, facts: Facts) -> bool:
         return any(_same(value, v) for v in cond.in_)
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return False
-    for op, bound in (("gt", cond.gt), ("gte", cond.gte), ("lt", cond.lt), ("lte", cond.lte)):
-        if bound is not None:
+    for op, given in (("gt", cond.gt), ("gte", cond.gte), ("lt", cond.lt), ("lte", cond.lte)):
+        if given is not None:
+            bound = bound_value(given)
+            if bound is None:
+                return False  # the parameter has no known value today: never fire on a guess
             return {"gt": value > bound, "gte": value >= bound, "lt": value < bound, "lte": value <= bound}[op]
     return False
+
+
+def bound_value(given: float | ParamRef) -> float | None:
+    """A comparison bound: the number itself, or the parameter's value valid today (None if unknown)."""
+    if isinstance(given, ParamRef):
+        value = active().value(given.param)
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return float(given)
+
+
+def param_refs(cond: Condition) -> list[str]:
+    """The parameters a condition compares with."""
+    return [b.param for c in walk(cond) for b in (c.gt, c.gte, c.lt, c.lte) if isinstance(b, ParamRef)]
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -15,23 +15,33 @@ from rapidfuzz import fuzz, process
 from bot.knowledge.kinds import BY_SECTION
 from bot.knowledge.loaded import Knowledge
 from bot.knowledge.model import END, Condition, Flow, Node
+from bot.knowledge.paramcheck import check_parameters, did_you_mean
+from bot.knowledge.rulecheck import check_rules as rule_checker
 from bot.knowledge.rules import condition_facts
-from bot.knowledge.yamlfile import Problem
+from bot.knowledge.yamlfile import Problem, line_containing
 from bot.understanding.urgency import parse_phrase
 
 COLLISION_SCORE = 95.0
 
 
-def validate(k: Knowledge, *, check_collisions: bool = False) -> list[Problem]:
+def validate(k: Knowledge, *, check_collisions: bool = False, check_rules: bool = False) -> list[Problem]:
     problems: list[Problem] = []
     problems += _duplicates(k)
     problems += _references(k)
+    graph_errors = False
     for flow in k.flows.values():
-        problems += _flow_graph(k, flow)
+        found = _flow_graph(k, flow)
+        graph_errors |= any(p.severity == "error" for p in found)
+        problems += found
     problems += _rule_facts(k)
     problems += _urgency(k)
+    problems += check_parameters(k)
+    if check_rules and not graph_errors:
+        problems += rule_checker(k)
     if check_collisions:
         problems += phrasing_collisions(k)
+        problems += answered_elsewhere(k)
+        problems += duplicate_topics(k)
     return problems
 
 
@@ -64,7 +74,10 @@ def _references(k: Knowledge) -> list[Problem]:
         for ref in ids:
             if ref not in table:
                 f, line = _at(k, kind, entry_id)
-                out.append(Problem(f, line, f"{_singular(kind)} '{entry_id}': {field} refers to unknown {what} '{ref}'"))
+                # point at the line with the wrong id, not at the entry's `- id:` line
+                line = line_containing(_field(k.raw.get((kind, entry_id)), field), ref) or line
+                hint = did_you_mean(ref, sorted(table))
+                out.append(Problem(f, line, f"{_singular(kind)} '{entry_id}': {field} refers to unknown {what} '{ref}'{hint}"))
 
     followable = set(k.topics) | set(k.flows)
     for r in k.regulations.values():
@@ -102,6 +115,16 @@ def _references(k: Knowledge) -> list[Problem]:
             f, line = k.where.get(("menu", "menu"), (str(k.directory), 0))
             out.append(Problem(f, line, f"menu refers to unknown topic or flow '{ref}'"))
     return out
+
+
+def _field(raw: Any, dotted: str) -> Any:
+    """The raw YAML of a (dotted) field of an entry, e.g. 'conclude.regulations'; the entry itself if absent."""
+    node = raw
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return raw
+        node = node[part]
+    return {dotted: node} if isinstance(node, list) else node
 
 
 def _flow_graph(k: Knowledge, flow: Flow) -> list[Problem]:
@@ -252,7 +275,74 @@ def phrasing_collisions(k: Knowledge) -> list[Problem]:
     return out
 
 
-__all__ = ["validate", "phrasing_collisions", "Condition"]
+ANSWERED_SCORE = 0.95
+
+
+def answered_elsewhere(k: Knowledge) -> list[Problem]:
+    """Warnings for topic and flow phrasings that another entry matches as well as its own: the bot may answer
+    with the other one. Typical for a new topic that means the same as an existing one."""
+    out: list[Problem] = []
+    for section in ("topics", "flows"):
+        for entry_id, entry in getattr(k, section).items():
+            for _, phrasing in entry.phrasings.all():
+                other = next((m for m in k.matcher.search(phrasing, limit=6) if m.target.id != entry_id and m.target.kind in ("topic", "flow")), None)
+                if other is None or other.score < ANSWERED_SCORE or _linked(k, entry_id, other.target.id):
+                    continue
+                f, line = _at(k, section, entry_id)
+                line = line_containing(k.raw.get((section, entry_id)), phrasing) or line
+                out.append(
+                    Problem(
+                        f,
+                        line,
+                        f"'{entry_id}' phrasing {phrasing!r} is answered just as well by {other.target.kind} '{other.target.id}' "
+                        f"(phrasing {other.phrasing!r}): if both mean the same, add the phrasing to '{other.target.id}' instead",
+                        "warning",
+                    )
+                )
+    return out
+
+
+def _linked(k: Knowledge, a: str, b: str) -> bool:
+    """True if either topic lists the other under `related`: the maintainer knows them as neighbours."""
+    return b in getattr(k.topics.get(a), "related", []) or a in getattr(k.topics.get(b), "related", [])
+
+
+#: Share of a topic's phrasings that another entry would answer (if this topic were not there) to call it a duplicate.
+DUPLICATE_SHARE = 0.6
+
+
+def duplicate_topics(k: Knowledge) -> list[Problem]:
+    """Warnings for topics whose phrasings another topic or flow mostly answers already, unless the two are
+    linked by `related` (then the maintainer knows them to be neighbours, not duplicates)."""
+    from bot.understanding.decision import decide
+
+    out: list[Problem] = []
+    for entry_id, topic in k.topics.items():
+        phrasings = topic.phrasings.all()
+        counts: dict[str, int] = defaultdict(int)
+        for _, phrasing in phrasings:
+            decision = decide([m for m in k.matcher.search(phrasing, limit=8) if m.target.id != entry_id])
+            if decision.answer is not None and decision.answer.target.kind in ("topic", "flow"):
+                counts[decision.answer.target.id] += 1
+        if not counts:
+            continue
+        other, n = max(counts.items(), key=lambda item: item[1])
+        if n / len(phrasings) < DUPLICATE_SHARE or _linked(k, entry_id, other):
+            continue
+        f, line = _at(k, "topics", entry_id)
+        out.append(
+            Problem(
+                f,
+                line,
+                f"topic '{entry_id}': {n} of its {len(phrasings)} phrasings are already answered by '{other}' – "
+                f"if it means the same, add the phrasings there instead; if it is a neighbour, list '{other}' under related",
+                "warning",
+            )
+        )
+    return out
+
+
+__all__ = ["validate", "phrasing_collisions", "answered_elsewhere", "duplicate_topics", "Condition"]
 
 
 def _singular(section: str) -> str:

@@ -7,6 +7,7 @@ silently overwrites, are reported as problems instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +77,9 @@ _LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_mappi
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_sequence)
 
 
+_INDENTATION = re.compile(r"expected '-' indicator|expected <block end>|mapping values are not allowed here|could not find expected ':'")
+
+
 def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
     """Parse one YAML file. Returns (data or None, problems)."""
     try:
@@ -93,6 +97,12 @@ def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
         message = f"YAML syntax: {exc.problem or exc.context}"
         if "expected ',' or '}'" in message or "expected ',' or ']'" in message:
             message += " (inside {…} or […], put text containing ? : , [ ] { } in quotes)"
+        elif _INDENTATION.search(str(exc.problem or "")) or _INDENTATION.search(str(exc.context or "")):
+            message = (
+                f"the lines around line {line} do not line up: check the indentation (each entry of a list starts "
+                f"with '- ' in the same column as its neighbours, and a key sits under the key it belongs to), "
+                f"or whether a '- ' is missing (YAML said: {exc.problem or exc.context})"
+            )
         return None, [Problem(label, line, message)]
     except yaml.YAMLError as exc:
         return None, [Problem(label, 1, f"YAML: {exc}")]
@@ -116,3 +126,23 @@ def line_of(data: Any, loc: Iterable[Any]) -> int:
         else:
             break
     return line
+
+
+def line_containing(data: Any, needle: str) -> int | None:
+    """The line of the first key or list item (below `data`) whose text value contains `needle`."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, str) and needle in value:
+                return getattr(data, "key_lines", {}).get(key)
+            found = line_containing(value, needle)
+            if found is not None:
+                return found
+    elif isinstance(data, list):
+        lines = getattr(data, "item_lines", [])
+        for i, value in enumerate(data):
+            if isinstance(value, str) and needle in value:
+                return lines[i] if i < len(lines) else None
+            found = line_containing(value, needle)
+            if found is not None:
+                return found
+    return None

@@ -139,14 +139,19 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 @command("review")
 def cmd_review(args: argparse.Namespace) -> int:
-    from bot.knowledge import default_directory
+    from bot.knowledge import assemble, default_directory, read_files
     from bot.maintain.periods import before
     from bot.maintain.review import due_entries, report
+    from bot.maintain.tense import report as tense_report
+    from bot.maintain.tense import wrong_tense
 
     today = args.today or date.today()
     cutoff = before(today, args.older_than)
-    due, errors = due_entries(args.knowledge or default_directory(), cutoff)
+    directory = args.knowledge or default_directory()
+    due, errors = due_entries(directory, cutoff)
     _out(report(due, cutoff, today, errors))
+    _out("")
+    _out(tense_report(wrong_tense(assemble(directory, read_files(directory).files), today), today))
     return 0
 
 

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bot.knowledge import Knowledge
+from bot.knowledge.flowwalk import MAX_PATHS, paths
 from bot.knowledge.model import END, Flow, Node
-from bot.knowledge.rules import conclude, walk
+from bot.knowledge.rules import conclude
 
-MAX_PATHS = 20_000
 WRAP = 38
 SHORT = 70
 
@@ -32,51 +30,13 @@ class Reachability:
     complete: bool  # False when there were too many paths to try them all
 
 
-def _number_values(k: Knowledge, flow: Flow, fact: str) -> list[float]:
-    """Values worth trying for a number question: each bound the flow's rules compare the fact with, and its neighbours."""
-    values = {0.0}
-    for rule in k.rules_for(flow.id):
-        for c in walk(rule.when):
-            if c.fact != fact:
-                continue
-            for bound in (c.gt, c.gte, c.lt, c.lte, c.equals, c.not_equals, *(c.in_ or [])):
-                if isinstance(bound, int | float) and not isinstance(bound, bool):
-                    values |= {bound - 1, float(bound), bound + 1}
-    return sorted(values)
-
-
-def _paths(k: Knowledge, flow: Flow, limit: int) -> Iterator[dict[str, Any] | None]:
-    """The facts at `end` of every path (no node twice on one path); None once `limit` paths were tried."""
-    nodes = {n.id: n for n in flow.nodes}
-    count = 0
-    stack: list[tuple[str, dict[str, Any], frozenset[str]]] = [(flow.start, {}, frozenset())]
-    while stack:
-        node_id, facts, seen = stack.pop()
-        if node_id == END:
-            count += 1
-            if count > limit:
-                yield None
-                return
-            yield facts
-            continue
-        node = nodes.get(node_id)
-        if node is None or node_id in seen:
-            continue
-        seen = seen | {node_id}
-        if node.number is not None:
-            for value in _number_values(k, flow, node.number.fact):
-                stack.append((node.number.next, {**facts, node.number.fact: value}, seen))
-        for choice in reversed(node.choices or []):
-            stack.append((choice.next, {**facts, **choice.set}, seen))
-
-
 def reachability(k: Knowledge, flow: Flow, limit: int = MAX_PATHS) -> Reachability:
     rules = k.rules_for(flow.id)
     reached: set[str] = set()
-    for facts in _paths(k, flow, limit):
-        if facts is None:
+    for path in paths(flow, rules, limit):
+        if path is None:
             return Reachability(frozenset(reached), False)
-        reached.update(r.id for r in conclude(rules, facts))
+        reached.update(r.id for r in conclude(rules, path.facts))
         if len(reached) == len(rules):
             break
     return Reachability(frozenset(reached), True)
