@@ -211,12 +211,18 @@ class TeamsBot(Channel):
         if turn is None:
             log.debug("ignored %s activity", body["type"])
             return web.Response(status=200)
-        try:
-            await self.framework.reply(activity, auth, lambda send: self._answer(turn, body, send))
-        except Exception as exc:  # noqa: BLE001 — a failed reply must not become a 500 with a trace
-            log.error("could not reply through the Bot Connector: %s", type(exc).__name__)
-            return _problem(502, "could not deliver the reply")
+        # Answer the POST now and the user through the Bot Connector: a turn never holds the request
+        # (the Bot Service gives up after 15 s). Turns of one conversation run in the order posted.
+        message_id = f"msteams:{body['id']}" if isinstance(body.get("id"), str) and body["id"] else None
+        if not self.accept(turn.conversation, lambda: self._reply(activity, auth, turn, body, message_id)):
+            return _problem(503, "too busy; try again")
         return web.Response(status=200)
+
+    async def _reply(self, activity: Any, auth: Any, turn: Turn, body: Mapping[str, Any], message_id: str | None) -> None:
+        try:
+            await self.framework.reply(activity, auth, lambda send: self._answer(turn, body, send, message_id))
+        except Exception as exc:  # noqa: BLE001 — logged by type only; the text may hold personal data
+            log.error("could not reply through the Bot Connector: %s", type(exc).__name__)
 
     def app(self) -> web.Application:
         """The aiohttp app: POST /api/messages, GET /healthz, GET /readyz; hot reload while it runs."""
@@ -227,7 +233,7 @@ class TeamsBot(Channel):
         app.router.add_post("/api/messages", self.messages)
         return app
 
-    async def _answer(self, turn: Turn, body: Mapping[str, Any], send: Any) -> None:
+    async def _answer(self, turn: Turn, body: Mapping[str, Any], send: Any, message_id: str | None = None) -> None:
         sent: list[dict[str, Any]] = []
 
         async def deliver(response: Response) -> None:
@@ -237,7 +243,7 @@ class TeamsBot(Channel):
                 await send(sent)
 
         await send([{"type": "typing"}])
-        response = await self.turn(turn.conversation, turn.incoming, deliver, user=turn.user)
+        response = await self.turn(turn.conversation, turn.incoming, deliver, user=turn.user, message_id=message_id)
         log.info(
             "%s %s (%s) in %s chat: %s, %d message(s), in %d chars, out %d chars",
             body["type"],
@@ -264,4 +270,4 @@ def run(bot: TeamsBot, host: str = "127.0.0.1", port: int = 3978) -> None:
     logging.getLogger("msrest").setLevel(logging.WARNING)  # its HTTP logger could print message bodies
     app = bot.app()
     log.warning("Teams bot listening on http://%s:%d/api/messages (%s)", host, port, bot.engine.knowledge.summary())
-    web.run_app(app, host=host, port=port, print=None)
+    web.run_app(app, host=host, port=port, print=None, shutdown_timeout=5)  # turns drain in on_shutdown (bot.grace)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.privacy import names, normalise, redact
+from bot.understanding.privacy import names, normalise, redact
 
 PNR_FORMS = [
     "19121212–1212",  # en dash
