@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adapters import teams_cli, telegram_cli
+from bot import logsafe
 from bot.commandline import COMMANDS, command, knowledge_arg
 from bot.maintain import commands as maintain_commands
 
@@ -160,7 +161,8 @@ def cmd_eval_routes(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logsafe.level_from_env(args.verbose), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logsafe.install()
     try:
         return COMMANDS[args.command](args)
     except BrokenPipeError:
