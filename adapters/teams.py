@@ -13,6 +13,7 @@ kinds, counts, lengths and a short hash of the conversation id.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -93,6 +94,47 @@ def _speed_up_msrest() -> None:
         ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
 
 
+KEY_FETCH_TIMEOUT = (5.0, 10.0)  # seconds: connect, read — for the token-signing keys
+
+
+def _unblock_key_refresh() -> None:
+    """botbuilder refreshes the token-signing keys (OpenID metadata, then JWKS) with a blocking
+    `requests.get` without a timeout, inside a coroutine: the whole event loop froze while it waited
+    (issue #12). Replace that refresh with one that fetches in a worker thread, with timeouts, one
+    refresh at a time (requests that arrive meanwhile wait for it instead of fetching again)."""
+    try:
+        from botframework.connector.auth import jwt_token_extractor as jte
+    except ImportError:  # a later SDK: nothing to patch
+        return
+    metadata = jte._OpenIdMetadata
+    if getattr(metadata, "_regellotsen_unblocked", False):
+        return
+    import datetime as dt
+
+    import requests
+
+    def fetch(url: str) -> list[Any]:
+        response = requests.get(url, timeout=KEY_FETCH_TIMEOUT)
+        response.raise_for_status()
+        keys = requests.get(response.json()["jwks_uri"], timeout=KEY_FETCH_TIMEOUT)
+        keys.raise_for_status()
+        return list(keys.json()["keys"])
+
+    locks: dict[int, asyncio.Lock] = {}
+
+    async def _refresh(self: Any) -> None:
+        lock = locks.setdefault(id(self), asyncio.Lock())
+        started = dt.datetime.now()
+        async with lock:
+            if self.last_updated >= started:
+                return  # refreshed by the request we waited for
+            self.keys = await asyncio.to_thread(fetch, self.url)
+            self.last_updated = dt.datetime.now()
+
+    metadata._refresh = _refresh
+    metadata._regellotsen_unblocked = True
+
+
 class _BotFramework:
     """Authenticate incoming activities and send replies with botbuilder's CloudAdapter."""
 
@@ -111,6 +153,7 @@ class _BotFramework:
         self.auth = ConfigurationBotFrameworkAuthentication(config)
         self.adapter = CloudAdapter(self.auth)
         _speed_up_msrest()
+        _unblock_key_refresh()
 
     @staticmethod
     def activity(body: Mapping[str, Any]) -> Any:
