@@ -53,6 +53,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     filters,
 )
@@ -484,6 +485,36 @@ async def _post_shutdown(app: Application) -> None:
     await adapter.stop()
 
 
+def readable_update(data: Any, bot: Any) -> Any:
+    """The update as the library can read it, or a stub with only its update_id (logged by type and size).
+
+    One update that python-telegram-bot cannot parse used to fail the whole getUpdates batch, again and
+    again: polling stalled for good and logged the update. The stub keeps the offset moving."""
+    import copy
+    import json
+
+    try:
+        Update.de_json(copy.deepcopy(data), bot)
+        return data
+    except Exception as exc:  # noqa: BLE001 — never log the update itself: it holds text, names and ids
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        size = len(json.dumps(data, default=str))
+        log.warning("update %s could not be read: %s, %d bytes; skipped", update_id, type(exc).__name__, size)
+        return {"update_id": update_id} if isinstance(update_id, int) else None
+
+
+class _SkipUnreadable(ExtBot):
+    """ExtBot whose getUpdates skips updates the library cannot read (see readable_update)."""
+
+    __slots__ = ()
+
+    async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:
+        result = await super()._post(endpoint, data, **kwargs)
+        if endpoint == "getUpdates" and isinstance(result, list):
+            result = [u for u in (readable_update(u, self) for u in result) if u is not None]
+        return result
+
+
 def build_application(engine: Engine, token: str, *, base_url: str | None = None) -> Application:
     """The PTB Application with the adapter's handlers, rate limiting, command setup and hot reload."""
     builder = (
@@ -497,6 +528,7 @@ def build_application(engine: Engine, token: str, *, base_url: str | None = None
     if base_url:
         builder = builder.base_url(base_url).base_file_url(file_url_for(base_url))
     app = builder.build()
+    app.bot.__class__ = _SkipUnreadable  # same object, same slots: polling skips unreadable updates
     TelegramAdapter(engine).install(app)
     return app
 
@@ -593,7 +625,7 @@ class Webhook:
         try:
             update = Update.de_json(data, self.app.bot)
         except Exception as exc:  # noqa: BLE001 — never log the update itself: it holds text, names and ids
-            log.warning("webhook: update %d could not be read: %s, %d bytes", data["update_id"], type(exc).__name__, len(raw))
+            log.warning("update %d could not be read: %s, %d bytes; skipped", data["update_id"], type(exc).__name__, len(raw))
             return web.Response(status=200)  # resending it would not help
         await self.app.process_update(update)  # the handlers never raise here: errors go to on_error
         return web.Response(status=200)
