@@ -8,6 +8,7 @@ records every other request as unexpected, so tests can assert on both.
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ class Sent:
     reply_to: str | None
     authorization: str | None
     activity: dict[str, Any]
+    at: float = 0.0  # time.perf_counter() when it arrived
 
     @property
     def type(self) -> str:
@@ -68,7 +70,9 @@ class FakeConnector:
 
     async def _receive(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.sent.append(Sent(request.match_info["conversation"], request.match_info.get("reply_to"), request.headers.get("Authorization"), body))
+        self.sent.append(
+            Sent(request.match_info["conversation"], request.match_info.get("reply_to"), request.headers.get("Authorization"), body, time.perf_counter())
+        )
         return web.json_response({"id": f"sent-{next(self._ids)}"})
 
     async def _refuse(self, request: web.Request) -> web.Response:

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from telegram.ext import AIORateLimiter
 
 from adapters import teams
@@ -241,11 +242,13 @@ class Run:
 
     requests: int = 0
     errors: list[str] = field(default_factory=list)
-    latencies: list[float] = field(default_factory=list)  # seconds per request (Telegram: until its last reply arrived)
+    latencies: list[float] = field(default_factory=list)  # seconds per turn until its last reply arrived
+    posts: list[float] = field(default_factory=list)  # Teams: seconds until the POST was answered
     acks: list[float] = field(default_factory=list)  # Telegram: seconds until the webhook answered
     stalled: list[str] = field(default_factory=list)  # Telegram: conversations given up (their replies stopped)
     server_cpu: float = 0.0  # CPU seconds the server process used during the run
     seconds: float = 0.0
+    started: dict[str, float] = field(default_factory=dict)  # Teams: incoming activity id → when it was posted
 
     @property
     def throughput(self) -> float:
@@ -255,6 +258,7 @@ class Run:
 async def drive_teams(client: Server, plans: list[list[TeamsTurn]]) -> tuple[Run, dict[tuple[str, str], list[str]]]:
     """Post every conversation's turns (each sequentially, all at once); returns the run and the incoming ids per conversation."""
     run, ids = Run(), defaultdict(list)
+    run.started = {}
 
     async def talk(i: int, turns: list[TeamsTurn]) -> None:
         conv = teams_conversation(i)
@@ -262,8 +266,9 @@ async def drive_teams(client: Server, plans: list[list[TeamsTurn]]) -> tuple[Run
             body = teams_body(client, conv, turn)
             ids[conv.key].append(body["id"])
             started = time.perf_counter()
-            status, answer = await client.post(body)
-            run.latencies.append(time.perf_counter() - started)
+            run.started[body["id"]] = started
+            status, answer = await client.post(body, wait=False)  # the server runs elsewhere; replies come to the connector
+            run.posts.append(time.perf_counter() - started)
             run.requests += 1
             if status != 200:
                 run.errors.append(f"conversation {i} message {n}: HTTP {status} {answer[:200]}")
@@ -305,10 +310,20 @@ async def teams_load(
     """The whole Teams load run against the server (as `regellots teams` runs it) in its own process; AssertionError on any deviation."""
     plans = await plan_teams(load(knowledge), scripts)
     options = ["--fast-msrest"] if fast_msrest else []
+    expected = sum(len(turn.expected) for turns in plans for turn in turns)
     async with serving("teams", knowledge, state=state, options=options) as server, http_session() as http:
         cpu = server.cpu()
         run, ids = await drive_teams(teams_client(connector, server.url, http), plans)
+        deadline = time.monotonic() + LIMIT
+        while len(connector.sent) < expected and time.monotonic() < deadline:  # the POSTs are answered before the replies go out
+            await asyncio.sleep(0.05)
+        run.seconds = max((s.at for s in connector.sent), default=0.0) - min(run.started.values(), default=0.0)
         run.server_cpu = server.cpu() - cpu
+    last: dict[str, float] = {}
+    for s in connector.sent:
+        if s.reply_to is not None:
+            last[s.reply_to] = max(last.get(s.reply_to, 0.0), s.at)
+    run.latencies = [last[a] - run.started[a] for a in run.started if a in last]
     assert run.errors == [], run.errors[:5]
     assert run.requests == sum(map(len, scripts))
     check_teams(connector, plans, ids)
@@ -681,7 +696,8 @@ def serve(argv: Sequence[str] | None = None) -> None:
     if not args.rate_limit:
         tg.AIORateLimiter = unlimited_rate_limiter  # type: ignore[misc]
     app = tg.build_application(engine, TOKEN, base_url=args.api)
-    app.run_webhook(**tg.webhook_options(f"http://127.0.0.1:{args.port}/telegram-hook", "127.0.0.1", args.port, SECRET))
+    hook = tg.Webhook(app.bot_data["adapter"], app, f"http://127.0.0.1:{args.port}/telegram-hook", SECRET)
+    web.run_app(hook.http_app(), host="127.0.0.1", port=args.port, print=None, access_log=None)
 
 
 
