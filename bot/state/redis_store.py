@@ -34,7 +34,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.state.base import DEFAULT_TTL, MAX_EVENTS, ConversationLocks, StoreUnavailable
+from bot.state.base import DEFAULT_TTL, MAX_EVENTS, ConversationLocks, StoreUnavailable, event_cutoff
 from bot.state.records import event_json
 
 log = logging.getLogger("regellotsen.state")
@@ -153,16 +153,37 @@ class RedisStore(ConversationLocks):
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.rpush(self.events_key, event_json(event))
             pipe.ltrim(self.events_key, -self.max_events, -1)
-            await pipe.execute()
+            length, _ = await pipe.execute()
+        if length % 100 == 1:
+            await self._expire_events()
+
+    async def _expire_events(self) -> None:
+        """Drop events past the retention from the head of the list (oldest first), a page at a time."""
+        cutoff = event_cutoff()
+        for _ in range(self.max_events // 100 + 1):
+            head = await self.redis.lrange(self.events_key, 0, 99)
+            old = 0
+            for raw in head:
+                try:
+                    if float(json.loads(raw).get("time", 0)) >= cutoff:
+                        break
+                except (ValueError, AttributeError, TypeError):
+                    pass  # unreadable: as good as expired
+                old += 1
+            if old:
+                await self.redis.ltrim(self.events_key, old, -1)
+            if old < 100:
+                return
 
     async def events(self, since: float = 0.0) -> list[dict[str, Any]]:
+        cutoff = event_cutoff()
         out = []
         for raw in await self.redis.lrange(self.events_key, 0, -1):
             try:
                 event = json.loads(raw)
             except ValueError:
                 continue  # written by something else; skip rather than fail the whole list
-            if isinstance(event, dict) and event.get("time", 0) >= since:
+            if isinstance(event, dict) and event.get("time", 0) >= max(since, cutoff):
                 out.append(event)
         return out
 

@@ -58,6 +58,7 @@ class SQLiteStore(ConversationLocks):
             self._writes = 0
             if not reader:
                 self.expire()
+                self._db.execute("DELETE FROM events WHERE time < ?", (base.event_cutoff(),))
         except sqlite3.Error as exc:
             self._release_process_lock()
             raise StateFileError(_explain(self.path, exc)) from None
@@ -141,10 +142,13 @@ class SQLiteStore(ConversationLocks):
 
     async def record(self, event: dict[str, Any]) -> None:
         cur = self._db.execute("INSERT INTO events (time, event) VALUES (?, ?)", (event.get("time", time.time()), event_json(event)))
-        # Keep the newest base.MAX_EVENTS (rowids grow with each insert).
+        # Keep the newest base.MAX_EVENTS (rowids grow with each insert), none past the retention.
         self._db.execute("DELETE FROM events WHERE rowid <= ?", ((cur.lastrowid or 0) - base.MAX_EVENTS,))
+        if (cur.lastrowid or 0) % 100 == 1:
+            self._db.execute("DELETE FROM events WHERE time < ?", (base.event_cutoff(),))
 
     async def events(self, since: float = 0.0) -> list[dict[str, Any]]:
+        since = max(since, base.event_cutoff())
         rows = self._db.execute("SELECT event FROM events WHERE time >= ? ORDER BY time", (since,)).fetchall()
         return [json.loads(r[0]) for r in rows]
 
