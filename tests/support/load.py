@@ -279,6 +279,20 @@ async def drive_teams(client: Server, plans: list[list[TeamsTurn]]) -> tuple[Run
     return run, ids
 
 
+async def teams_replies(connector: FakeConnector, expected: int, run: Run, limit: float) -> None:
+    """Wait (at most `limit` s) until the connector has `expected` activities — the POSTs are answered before the
+    replies go out — then set the run's time and each turn's latency: from its POST to its last reply."""
+    deadline = time.monotonic() + limit
+    while len(connector.sent) < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    run.seconds = max((s.at for s in connector.sent), default=0.0) - min(run.started.values(), default=0.0)
+    last: dict[str, float] = {}
+    for sent in connector.sent:
+        if sent.reply_to is not None:
+            last[sent.reply_to] = max(last.get(sent.reply_to, 0.0), sent.at)
+    run.latencies = [last[a] - run.started[a] for a in run.started if a in last]
+
+
 def check_teams(connector: FakeConnector, plans: list[list[TeamsTurn]], ids: dict[tuple[str, str], list[str]]) -> None:
     """Every conversation got exactly its own replies, in order, each threaded onto its own request."""
     got: dict[tuple[str, str], list[Sent]] = defaultdict(list)
@@ -314,16 +328,8 @@ async def teams_load(
     async with serving("teams", knowledge, state=state, options=options) as server, http_session() as http:
         cpu = server.cpu()
         run, ids = await drive_teams(teams_client(connector, server.url, http), plans)
-        deadline = time.monotonic() + LIMIT
-        while len(connector.sent) < expected and time.monotonic() < deadline:  # the POSTs are answered before the replies go out
-            await asyncio.sleep(0.05)
-        run.seconds = max((s.at for s in connector.sent), default=0.0) - min(run.started.values(), default=0.0)
+        await teams_replies(connector, expected, run, LIMIT)
         run.server_cpu = server.cpu() - cpu
-    last: dict[str, float] = {}
-    for s in connector.sent:
-        if s.reply_to is not None:
-            last[s.reply_to] = max(last.get(s.reply_to, 0.0), s.at)
-    run.latencies = [last[a] - run.started[a] for a in run.started if a in last]
     assert run.errors == [], run.errors[:5]
     assert run.requests == sum(map(len, scripts))
     check_teams(connector, plans, ids)
