@@ -24,7 +24,16 @@ from typing import Any
 from aiohttp import web
 
 from adapters.channel import Channel
-from adapters.teams_activity import Turn, check_activity, is_loopback, plan_turn, render, short_hash
+from adapters.teams_activity import (
+    TEAMS_SERVICE_HOSTS,
+    Turn,
+    check_activity,
+    is_loopback,
+    plan_turn,
+    render,
+    service_url_allowed,
+    short_hash,
+)
 from bot.conversation.engine import Engine
 from bot.conversation.replies import Response
 
@@ -41,6 +50,9 @@ class TeamsSettings:
     app_password: str = ""
     app_type: str = "MultiTenant"
     tenant_id: str = ""
+    #: Where replies may go when authenticated ($REGELLOTS_TEAMS_SERVICE_HOSTS, comma-separated host, host:port
+    #: or *.domain); without credentials only localhost, 127.0.0.1 and [::1].
+    service_hosts: tuple[str, ...] = TEAMS_SERVICE_HOSTS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TeamsSettings:
@@ -50,6 +62,7 @@ class TeamsSettings:
             app_password=env.get("MicrosoftAppPassword", ""),
             app_type=env.get("MicrosoftAppType", "").strip() or "MultiTenant",
             tenant_id=env.get("MicrosoftAppTenantId", "").strip(),
+            service_hosts=tuple(h.strip() for h in env.get("REGELLOTS_TEAMS_SERVICE_HOSTS", "").split(",") if h.strip()) or TEAMS_SERVICE_HOSTS,
         )
 
     @property
@@ -247,6 +260,9 @@ class TeamsBot(Channel):
             # Without credentials anyone could make the bot post to any URL: local testing only.
             log.warning("refused a reply to a non-loopback serviceUrl while running without MicrosoftAppId")
             return _problem(403, "without MicrosoftAppId the bot only talks to a Bot Connector on this machine")
+        if self.settings.authenticated and not service_url_allowed(body["serviceUrl"], self.settings.service_hosts):
+            log.warning("refused a reply to a serviceUrl outside REGELLOTS_TEAMS_SERVICE_HOSTS")
+            return _problem(403, "the serviceUrl is not a Bot Connector this bot replies to")
 
         if body["type"] == "invoke":
             return web.json_response({}, status=200)  # card actions we do not use: acknowledge, never 501

@@ -131,3 +131,36 @@ async def test_the_refusal_says_why_without_echoing_the_url(server: Server, vict
     status, body = await server.post(server.message("hej", serviceUrl=url))
     assert status == 403 and "127.0.0.2" not in body
     assert json.loads(body)["error"]
+
+
+async def test_with_credentials_only_the_operators_hosts_get_replies(kb, connector, victim: Victim, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """Authenticated, the token is checked first; then the serviceUrl must be on an operator-listed host too."""
+    from adapters import teams
+    from bot.conversation.engine import Engine
+    from bot.state import MemoryStore
+
+    monkeypatch.setenv("MicrosoftAppId", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")
+    monkeypatch.setenv("MicrosoftAppPassword", "not-a-real-secret")
+    monkeypatch.setenv("REGELLOTS_TEAMS_SERVICE_HOSTS", "smba.trafficmanager.net, 127.0.0.1")
+    monkeypatch.setenv("REGELLOTS_WATCH", "0")
+
+    async def accept_any_token(self: object, activity: object, header: str) -> object:
+        return object()  # as if the token were valid: what is checked here is what comes after it
+
+    monkeypatch.setattr(teams._BotFramework, "authenticate", accept_any_token)
+    srv = await Server(Engine(kb, MemoryStore()), connector).start()
+    try:
+        assert srv.bot.settings.service_hosts == ("smba.trafficmanager.net", "127.0.0.1")
+        for url in (f"http://127.0.0.2:{victim.port}/", f"https://evil.example:{victim.port}/", "http://smba.trafficmanager.net/emea/", *[f.format(victim=victim.port, port=1) for f in BAD_FORMS]):
+            status, _ = await srv.post(srv.message("hej", serviceUrl=url))
+            assert status in (400, 403), url
+        assert victim.requests == []
+    finally:
+        await srv.stop()
+
+
+def test_the_default_hosts_are_the_teams_connectors() -> None:
+    from adapters.teams import TeamsSettings
+
+    assert TeamsSettings.from_env({}).service_hosts == TEAMS_SERVICE_HOSTS
+    assert "smba.trafficmanager.net" in TEAMS_SERVICE_HOSTS
