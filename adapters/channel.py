@@ -32,6 +32,9 @@ Deliver = Callable[[Response], Awaitable[None]]
 
 #: Accepted works (turns answered after their request) waiting at once; more get 503, and the channel retries.
 MAX_PENDING = 20_000
+#: Accepted works running at once; the others wait their turn cheaply. A turn is milliseconds of CPU in
+#: small steps; hundreds interleaved would make every loop iteration long and new requests slow to answer.
+MAX_RUNNING = 32
 DEFAULT_GRACE = 20.0  # seconds; docker-compose.yml's stop_grace_period leaves 10 more for the rest
 
 
@@ -62,6 +65,7 @@ class Channel:
         # Work accepted from an HTTP request and answered later (Teams): per conversation, in arrival order.
         self._tails: dict[str, asyncio.Task[None]] = {}
         self._pending: set[asyncio.Task[None]] = set()
+        self._running = asyncio.Semaphore(MAX_RUNNING)
         #: Seconds a stopping channel waits for accepted work (SIGTERM → drain); see docs/deploy.md.
         self.grace = drain_seconds()
 
@@ -104,10 +108,11 @@ class Channel:
         async def run() -> None:
             if previous is not None:
                 await asyncio.wait({previous})  # never raises: the previous work's failure is its own
-            try:
-                await work()
-            except Exception as exc:  # noqa: BLE001 — logged by type; one failed turn must not stop the next
-                log.error("%s: a turn failed: %s", self.name, type(exc).__name__)
+            async with self._running:
+                try:
+                    await work()
+                except Exception as exc:  # noqa: BLE001 — logged by type; one failed turn must not stop the next
+                    log.error("%s: a turn failed: %s", self.name, type(exc).__name__)
 
         task = asyncio.get_running_loop().create_task(run())
         self._tails[conversation] = task

@@ -255,8 +255,13 @@ class Run:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-async def drive_teams(client: Server, plans: list[list[TeamsTurn]]) -> tuple[Run, dict[tuple[str, str], list[str]]]:
-    """Post every conversation's turns (each sequentially, all at once); returns the run and the incoming ids per conversation."""
+async def drive_teams(
+    client: Server, plans: list[list[TeamsTurn]], *, patient: bool = False
+) -> tuple[Run, dict[tuple[str, str], list[str]]]:
+    """Post every conversation's turns (each sequentially, all at once); returns the run and the incoming ids per conversation.
+
+    The POST is answered before the replies go out. patient: a conversation sends its next message only once the
+    replies to the previous one arrived, as people do; otherwise as soon as the POST was answered."""
     run, ids = Run(), defaultdict(list)
     run.started = {}
 
@@ -270,6 +275,9 @@ async def drive_teams(client: Server, plans: list[list[TeamsTurn]]) -> tuple[Run
             status, answer = await client.post(body, wait=False)  # the server runs elsewhere; replies come to the connector
             run.posts.append(time.perf_counter() - started)
             run.requests += 1
+            if patient and status == 200 and not await client.connector.replies(body["id"], len(turn.expected), WAIT):
+                run.stalled.append(f"conversation {i} message {n}")
+                return
             if status != 200:
                 run.errors.append(f"conversation {i} message {n}: HTTP {status} {answer[:200]}")
 
