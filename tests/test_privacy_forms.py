@@ -229,3 +229,36 @@ def test_the_second_part_is_caught_wherever_the_number_is_split(pnr: tuple[str, 
     one = redact("mitt personnummer är " + typed[:cut])
     two = redact(typed[cut:], one.carry)
     assert not re.search(r"\d", two.text), (typed, cut, one, two)
+
+
+async def test_a_split_number_is_caught_by_the_engine_and_never_stored() -> None:
+    """Through the engine: the carry is kept with the conversation; nothing of the number is stored or recorded."""
+    from bot.conversation.engine import Engine
+    from bot.knowledge import load_knowledge
+    from bot.state import MemoryStore
+    from bot.understanding.pipeline import Incoming
+    from tests.conftest import FIXTURE_KB
+
+    knowledge, problems = load_knowledge(FIXTURE_KB)
+    assert knowledge is not None, problems
+    store = MemoryStore()
+    engine = Engine(knowledge, store)
+    first = await engine.handle("split", Incoming(text="hur anmäler vi, patientens personnummer är 19121212-"))
+    second = await engine.handle("split", Incoming(text="1212"))
+    assert "Dela inte personuppgifter" in first.replies[0].text and "Dela inte personuppgifter" in second.replies[0].text
+    import json
+
+    state = json.loads(await store.load("split") or "{}")
+    # What users wrote, wherever it is kept: not the timestamps or the knowledge version (ids may hold any digits).
+    kept = [v for k, v in state.items() if k not in ("updated", "knowledge_version")] + [{k: v for k, v in e.items() if k != "time"} for e in await store.events()]
+
+    def strings(value: object) -> list[str]:  # text only: scores and other numbers may hold any digits
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, dict):
+            return [s for k, v in value.items() for s in [k, *strings(v)]]
+        if isinstance(value, list):
+            return [s for v in value for s in strings(v)]
+        return []
+
+    assert not any("1212" in text for text in strings(kept)), kept
