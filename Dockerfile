@@ -24,4 +24,6 @@ EXPOSE 3978
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
     CMD python -c "import os,urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\",\"3978\")}/healthz', timeout=2)" || exit 1
 
+# docker stop sends this; the bot finishes accepted turns within REGELLOTS_DRAIN_SECONDS (docs/deploy.md)
+STOPSIGNAL SIGTERM
 CMD ["sh", "-c", "exec regellots teams --host 0.0.0.0 --port ${PORT}"]

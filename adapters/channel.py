@@ -29,6 +29,25 @@ from bot.understanding.pipeline import Incoming
 log = logging.getLogger("regellotsen.channel")
 
 Deliver = Callable[[Response], Awaitable[None]]
+
+#: Accepted works (turns answered after their request) waiting at once; more get 503, and the channel retries.
+MAX_PENDING = 20_000
+#: Accepted works running at once; the others wait their turn cheaply. A turn is milliseconds of CPU in
+#: small steps; hundreds interleaved would make every loop iteration long and new requests slow to answer.
+MAX_RUNNING = 32
+DEFAULT_GRACE = 20.0  # seconds; docker-compose.yml's stop_grace_period leaves 10 more for the rest
+
+
+def drain_seconds() -> float:
+    """$REGELLOTS_DRAIN_SECONDS: how long a stopping channel finishes accepted work (default 20)."""
+    raw = os.environ.get("REGELLOTS_DRAIN_SECONDS", "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_GRACE
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:
+        raise ValueError(f"REGELLOTS_DRAIN_SECONDS must be 0–3600 seconds, not {raw!r}")
+    return value
 C = TypeVar("C", bound="Channel")
 
 
@@ -43,6 +62,12 @@ class Channel:
         # before the next turn of that conversation starts. The store's lock adds the cross-process part.
         self._serial = ConversationLocks()
         self._reload_task: asyncio.Task[None] | None = None
+        # Work accepted from an HTTP request and answered later (Teams): per conversation, in arrival order.
+        self._tails: dict[str, asyncio.Task[None]] = {}
+        self._pending: set[asyncio.Task[None]] = set()
+        self._running = asyncio.Semaphore(MAX_RUNNING)
+        #: Seconds a stopping channel waits for accepted work (SIGTERM → drain); see docs/deploy.md.
+        self.grace = drain_seconds()
 
     @classmethod
     def from_environment(cls: type[C], knowledge: Path | None = None, *, state: str | None = None, **options: Any) -> C:
@@ -59,13 +84,70 @@ class Channel:
         *,
         user: str | None = None,
         before: Callable[[], Awaitable[None]] | None = None,
+        message_id: str | None = None,
     ) -> Response:
         """One user action, in its conversation's turn: `before` (e.g. acknowledge a button), then the
-        engine's answer, delivered by `deliver` before the next turn of the conversation may start."""
+        engine's answer, delivered by `deliver` before the next turn of the conversation may start.
+        `message_id` (the channel's id of the message) makes a retried or replayed message apply once."""
         async with self._serial.lock(conversation):
             if before is not None:
                 await before()
-            return await self.engine.handle(conversation, incoming, user=user, deliver=deliver)
+            return await self.engine.handle(conversation, incoming, user=user, deliver=deliver, message_id=message_id)
+
+    # -- accepted work, answered after the request --------------------------
+
+    def accept(self, conversation: str, work: Callable[[], Awaitable[None]]) -> bool:
+        """Run `work` after all work accepted earlier for this conversation; return at once.
+
+        The order is the order of the calls (so of the requests), whatever each one awaits. Returns
+        False, running nothing, when MAX_PENDING works are already waiting (the caller says 503)."""
+        if len(self._pending) >= MAX_PENDING:
+            return False
+        previous = self._tails.get(conversation)
+
+        async def run() -> None:
+            if previous is not None:
+                await asyncio.wait({previous})  # never raises: the previous work's failure is its own
+            async with self._running:
+                try:
+                    await work()
+                except Exception as exc:  # noqa: BLE001 — logged by type; one failed turn must not stop the next
+                    log.error("%s: a turn failed: %s", self.name, type(exc).__name__)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tails[conversation] = task
+        self._pending.add(task)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._pending.discard(t)
+            if self._tails.get(conversation) is t:
+                del self._tails[conversation]
+
+        task.add_done_callback(done)
+        return True
+
+    @property
+    def pending(self) -> int:
+        """Accepted works not yet finished."""
+        return len(self._pending)
+
+    async def idle(self) -> None:
+        """Wait until every accepted work has finished (tests; and `drain`)."""
+        while self._pending:
+            await asyncio.wait(set(self._pending))
+
+    async def drain(self, timeout: float) -> int:
+        """Wait up to `timeout` seconds for accepted work; return how many were left unfinished."""
+        if not self._pending:
+            return 0
+        log.warning("%s: stopping; finishing %d accepted turn(s), at most %.0f s", self.name, len(self._pending), timeout)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self.idle()
+        left = len(self._pending)
+        if left:
+            log.error("%s: %d accepted turn(s) not finished within %.0f s", self.name, left, timeout)
+        return left
 
     # -- life ---------------------------------------------------------------
 
@@ -105,9 +187,13 @@ class Channel:
         async def on_startup(_app: web.Application) -> None:
             await self.start()
 
+        async def on_shutdown(_app: web.Application) -> None:
+            await self.drain(self.grace)  # the listening socket is closed by now: nothing new comes in
+
         async def on_cleanup(_app: web.Application) -> None:
             await self.stop()
 
         app.on_startup.append(on_startup)
+        app.on_shutdown.append(on_shutdown)
         app.on_cleanup.append(on_cleanup)
         return app

@@ -13,6 +13,7 @@ kinds, counts, lengths and a short hash of the conversation id.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -23,7 +24,16 @@ from typing import Any
 from aiohttp import web
 
 from adapters.channel import Channel
-from adapters.teams_activity import Turn, check_activity, is_loopback, plan_turn, render, short_hash
+from adapters.teams_activity import (
+    TEAMS_SERVICE_HOSTS,
+    Turn,
+    check_activity,
+    is_loopback,
+    plan_turn,
+    render,
+    service_url_allowed,
+    short_hash,
+)
 from bot.conversation.engine import Engine
 from bot.conversation.replies import Response
 
@@ -40,6 +50,9 @@ class TeamsSettings:
     app_password: str = ""
     app_type: str = "MultiTenant"
     tenant_id: str = ""
+    #: Where replies may go when authenticated ($REGELLOTS_TEAMS_SERVICE_HOSTS, comma-separated host, host:port
+    #: or *.domain); without credentials only localhost, 127.0.0.1 and [::1].
+    service_hosts: tuple[str, ...] = TEAMS_SERVICE_HOSTS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TeamsSettings:
@@ -49,6 +62,7 @@ class TeamsSettings:
             app_password=env.get("MicrosoftAppPassword", ""),
             app_type=env.get("MicrosoftAppType", "").strip() or "MultiTenant",
             tenant_id=env.get("MicrosoftAppTenantId", "").strip(),
+            service_hosts=tuple(h.strip() for h in env.get("REGELLOTS_TEAMS_SERVICE_HOSTS", "").split(",") if h.strip()) or TEAMS_SERVICE_HOSTS,
         )
 
     @property
@@ -93,6 +107,47 @@ def _speed_up_msrest() -> None:
         ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
 
 
+KEY_FETCH_TIMEOUT = (5.0, 10.0)  # seconds: connect, read — for the token-signing keys
+
+
+def _unblock_key_refresh() -> None:
+    """botbuilder refreshes the token-signing keys (OpenID metadata, then JWKS) with a blocking
+    `requests.get` without a timeout, inside a coroutine: the whole event loop froze while it waited
+    (issue #12). Replace that refresh with one that fetches in a worker thread, with timeouts, one
+    refresh at a time (requests that arrive meanwhile wait for it instead of fetching again)."""
+    try:
+        from botframework.connector.auth import jwt_token_extractor as jte
+    except ImportError:  # a later SDK: nothing to patch
+        return
+    metadata = jte._OpenIdMetadata
+    if getattr(metadata, "_regellotsen_unblocked", False):
+        return
+    import datetime as dt
+
+    import requests
+
+    def fetch(url: str) -> list[Any]:
+        response = requests.get(url, timeout=KEY_FETCH_TIMEOUT)
+        response.raise_for_status()
+        keys = requests.get(response.json()["jwks_uri"], timeout=KEY_FETCH_TIMEOUT)
+        keys.raise_for_status()
+        return list(keys.json()["keys"])
+
+    locks: dict[int, asyncio.Lock] = {}
+
+    async def _refresh(self: Any) -> None:
+        lock = locks.setdefault(id(self), asyncio.Lock())
+        started = dt.datetime.now()
+        async with lock:
+            if self.last_updated >= started:
+                return  # refreshed by the request we waited for
+            self.keys = await asyncio.to_thread(fetch, self.url)
+            self.last_updated = dt.datetime.now()
+
+    metadata._refresh = _refresh
+    metadata._regellotsen_unblocked = True
+
+
 class _BotFramework:
     """Authenticate incoming activities and send replies with botbuilder's CloudAdapter."""
 
@@ -111,6 +166,7 @@ class _BotFramework:
         self.auth = ConfigurationBotFrameworkAuthentication(config)
         self.adapter = CloudAdapter(self.auth)
         _speed_up_msrest()
+        _unblock_key_refresh()
 
     @staticmethod
     def activity(body: Mapping[str, Any]) -> Any:
@@ -204,6 +260,9 @@ class TeamsBot(Channel):
             # Without credentials anyone could make the bot post to any URL: local testing only.
             log.warning("refused a reply to a non-loopback serviceUrl while running without MicrosoftAppId")
             return _problem(403, "without MicrosoftAppId the bot only talks to a Bot Connector on this machine")
+        if self.settings.authenticated and not service_url_allowed(body["serviceUrl"], self.settings.service_hosts):
+            log.warning("refused a reply to a serviceUrl outside REGELLOTS_TEAMS_SERVICE_HOSTS")
+            return _problem(403, "the serviceUrl is not a Bot Connector this bot replies to")
 
         if body["type"] == "invoke":
             return web.json_response({}, status=200)  # card actions we do not use: acknowledge, never 501
@@ -211,12 +270,18 @@ class TeamsBot(Channel):
         if turn is None:
             log.debug("ignored %s activity", body["type"])
             return web.Response(status=200)
-        try:
-            await self.framework.reply(activity, auth, lambda send: self._answer(turn, body, send))
-        except Exception as exc:  # noqa: BLE001 — a failed reply must not become a 500 with a trace
-            log.error("could not reply through the Bot Connector: %s", type(exc).__name__)
-            return _problem(502, "could not deliver the reply")
+        # Answer the POST now and the user through the Bot Connector: a turn never holds the request
+        # (the Bot Service gives up after 15 s). Turns of one conversation run in the order posted.
+        message_id = f"msteams:{body['id']}" if isinstance(body.get("id"), str) and body["id"] else None
+        if not self.accept(turn.conversation, lambda: self._reply(activity, auth, turn, body, message_id)):
+            return _problem(503, "too busy; try again")
         return web.Response(status=200)
+
+    async def _reply(self, activity: Any, auth: Any, turn: Turn, body: Mapping[str, Any], message_id: str | None) -> None:
+        try:
+            await self.framework.reply(activity, auth, lambda send: self._answer(turn, body, send, message_id))
+        except Exception as exc:  # noqa: BLE001 — logged by type only; the text may hold personal data
+            log.error("could not reply through the Bot Connector: %s", type(exc).__name__)
 
     def app(self) -> web.Application:
         """The aiohttp app: POST /api/messages, GET /healthz, GET /readyz; hot reload while it runs."""
@@ -227,7 +292,7 @@ class TeamsBot(Channel):
         app.router.add_post("/api/messages", self.messages)
         return app
 
-    async def _answer(self, turn: Turn, body: Mapping[str, Any], send: Any) -> None:
+    async def _answer(self, turn: Turn, body: Mapping[str, Any], send: Any, message_id: str | None = None) -> None:
         sent: list[dict[str, Any]] = []
 
         async def deliver(response: Response) -> None:
@@ -237,7 +302,7 @@ class TeamsBot(Channel):
                 await send(sent)
 
         await send([{"type": "typing"}])
-        response = await self.turn(turn.conversation, turn.incoming, deliver, user=turn.user)
+        response = await self.turn(turn.conversation, turn.incoming, deliver, user=turn.user, message_id=message_id)
         log.info(
             "%s %s (%s) in %s chat: %s, %d message(s), in %d chars, out %d chars",
             body["type"],
@@ -264,4 +329,4 @@ def run(bot: TeamsBot, host: str = "127.0.0.1", port: int = 3978) -> None:
     logging.getLogger("msrest").setLevel(logging.WARNING)  # its HTTP logger could print message bodies
     app = bot.app()
     log.warning("Teams bot listening on http://%s:%d/api/messages (%s)", host, port, bot.engine.knowledge.summary())
-    web.run_app(app, host=host, port=port, print=None)
+    web.run_app(app, host=host, port=port, print=None, shutdown_timeout=5)  # turns drain in on_shutdown (bot.grace)

@@ -19,7 +19,7 @@ import hashlib
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -295,14 +295,109 @@ def plan_turn(body: Mapping[str, Any]) -> Turn | None:
     return Turn(conversation_key(body), Incoming(text=strip_mentions(text, mentions), locale=locale), user_id(body), personal)
 
 
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
+# -- where replies may go (serviceUrl) -----------------------------------------
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+# The Bot Connector endpoints of Teams (commercial, GCC, GCC High, DoD).
+TEAMS_SERVICE_HOSTS = ("smba.trafficmanager.net", "smba.infra.gcc.teams.microsoft.com", "smba.infra.gov.teams.microsoft.us", "smba.infra.dod.teams.microsoft.us")
+_URL_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]!$&'()*+,;=%]+")  # RFC 3986 characters; no backslash, space or control character
+_AUTHORITY = re.compile(r"^(?P<scheme>https?)://(?P<authority>[^/?#]*)", re.IGNORECASE)
+_HOST_PORT = re.compile(r"^(?:\[(?P<ipv6>[0-9a-f:]+)\]|(?P<name>[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?))(?::(?P<port>[0-9]{1,5}))?$")
+
+
+def _same_parse(url: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) when the URL is plain enough that every parser reads the same host, else None.
+
+    aiohttp (through yarl) sends the replies; urllib, requests and browsers must
+    agree with it, so anything they might read differently is refused: a
+    backslash, user info (``@``), percent-escapes or odd characters in the
+    authority, IP addresses in decimal, octal or hex, IPv4-mapped IPv6.
+    """
+    if not _URL_CHARS.fullmatch(url):
+        return None
+    m = _AUTHORITY.match(url)
+    if not m:
+        return None
+    hp = _HOST_PORT.match(m.group("authority").lower())
+    if not hp:
+        return None
+    host = hp.group("ipv6") or hp.group("name")
+    port = int(hp.group("port")) if hp.group("port") else None
+    if hp.group("ipv6") is not None:
+        try:
+            address = ipaddress.IPv6Address(host)
+        except ValueError:
+            return None
+        if address.ipv4_mapped is not None or str(address) != host:
+            return None  # ::ffff:127.0.0.1 and non-canonical spellings
+    elif host.replace(".", "").isdigit() or host.startswith("0x") or re.search(r"(^|\.)0x|(^|\.)0\d", host):
+        # Only the canonical dotted quad is an IP address here: 2130706433, 0177.0.0.1, 127.1 and 0x7f.1 are not.
+        try:
+            if str(ipaddress.IPv4Address(host)) != host:
+                return None
+        except ValueError:
+            return None
     try:
-        return ipaddress.ip_address(host).is_loopback
+        from yarl import URL  # what aiohttp, and so the Bot Connector client, parses with
+
+        parsed = URL(url)
+        split = urlsplit(url)
     except ValueError:
+        return None
+    if parsed.user is not None or parsed.password is not None or split.username is not None:
+        return None
+    if (parsed.host or "").lower() != host or (split.hostname or "") != host:
+        return None
+    if parsed.explicit_port != port or split.port != port:
+        return None
+    return m.group("scheme").lower(), host, port
+
+
+def host_allowed(host: str, port: int | None, allowed: Iterable[str]) -> bool:
+    """Whether host[:port] matches an entry of allowed: ``name``, ``name:port``, ``*.domain``, ``[::1]``."""
+    for entry in allowed:
+        entry = entry.strip().lower()
+        if not entry:
+            continue
+        want_port: int | None = None
+        if entry.startswith("["):
+            name, _, rest = entry[1:].partition("]")
+            if rest.startswith(":") and rest[1:].isdigit():
+                want_port = int(rest[1:])
+        elif entry.count(":") == 1 and entry.rsplit(":", 1)[1].isdigit():
+            name, _, p = entry.rpartition(":")
+            want_port = int(p)
+        else:
+            name = entry
+        if want_port is not None and want_port != port:
+            continue
+        if name.startswith("*."):
+            if host.endswith(name[1:]) and len(host) > len(name) - 1:
+                return True
+        elif host == name:
+            return True
+    return False
+
+
+def service_url_allowed(url: str, allowed: Iterable[str], *, require_https: bool = True) -> bool:
+    """Whether replies may be sent to this serviceUrl: a plain URL (see _same_parse) on an allowed host.
+
+    Loopback hosts may use http; others must use https when require_https. Names
+    are compared as written, never resolved, so a name that resolves to a loopback
+    or private address (DNS rebinding) is only allowed when the operator listed it.
+    """
+    parsed = _same_parse(url)
+    if parsed is None:
         return False
+    scheme, host, port = parsed
+    if not host_allowed(host, port, allowed):
+        return False
+    return scheme == "https" or not require_https or host in LOOPBACK_HOSTS
+
+
+def is_loopback(url: str) -> bool:
+    """A plain http(s) URL on localhost, 127.0.0.1 or [::1] (any port): where an unauthenticated bot may reply."""
+    return service_url_allowed(url, LOOPBACK_HOSTS, require_https=False)
 
 
 def short_hash(text: str) -> str:

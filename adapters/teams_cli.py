@@ -47,6 +47,9 @@ def cmd_teams(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"regellots teams: {exc}", file=sys.stderr)
         return 2
+    from bot import logsafe
+
+    logsafe.install(secrets=[settings.app_password])
     run(TeamsBot.from_environment(args.knowledge, settings=settings), host=args.host, port=args.port)
     return 0
 

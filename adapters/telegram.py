@@ -53,6 +53,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     filters,
 )
@@ -173,7 +174,7 @@ def render(reply: Reply, limit: int = MESSAGE_LIMIT) -> list[str]:
 class CallbackTokens:
     """Option values ↔ callback_data of at most 64 bytes, with the owner's user id in groups."""
 
-    _DATA = re.compile(r"(?:(\d+)@)?([=#])(.*)", re.S)
+    _DATA = re.compile(r"(?:(\d{1,20})@)?([=#])(.*)", re.S)
 
     def __init__(self, size: int = 50_000) -> None:
         self.size = size
@@ -192,7 +193,11 @@ class CallbackTokens:
         return f"{prefix}#{token}"
 
     def decode(self, data: str) -> tuple[int | None, str | None]:
-        """(owner, value); value None when the token is unknown (expired, or from before a restart)."""
+        """(owner, value); value None when the token is unknown (expired, or from before a restart).
+
+        Data longer than Telegram allows (64 bytes) is not ours: (None, None), answered as an expired button."""
+        if len(data.encode("utf-8", "surrogatepass")) > CALLBACK_LIMIT:
+            return None, None
         m = self._DATA.fullmatch(data)
         if m is None:
             return None, None
@@ -388,7 +393,7 @@ class TelegramAdapter(Channel):
                 await first()
             await self._typing(context, target)
 
-        response = await self.turn(cid, incoming, deliver, user=target.user, before=before)
+        response = await self.turn(cid, incoming, deliver, user=target.user, before=before, message_id=f"tg:{update.update_id}")
         log.info("update %s: %s → %s, %d message(s)", update.update_id, "choice" if incoming.choice else "text", response.kind, sent)
 
     async def send(self, context: ContextTypes.DEFAULT_TYPE, target: Target, response: Response) -> int:
@@ -480,6 +485,36 @@ async def _post_shutdown(app: Application) -> None:
     await adapter.stop()
 
 
+def readable_update(data: Any, bot: Any) -> Any:
+    """The update as the library can read it, or a stub with only its update_id (logged by type and size).
+
+    One update that python-telegram-bot cannot parse used to fail the whole getUpdates batch, again and
+    again: polling stalled for good and logged the update. The stub keeps the offset moving."""
+    import copy
+    import json
+
+    try:
+        Update.de_json(copy.deepcopy(data), bot)
+        return data
+    except Exception as exc:  # noqa: BLE001 — never log the update itself: it holds text, names and ids
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        size = len(json.dumps(data, default=str))
+        log.warning("update %s could not be read: %s, %d bytes; skipped", update_id, type(exc).__name__, size)
+        return {"update_id": update_id} if isinstance(update_id, int) else None
+
+
+class _SkipUnreadable(ExtBot):
+    """ExtBot whose getUpdates skips updates the library cannot read (see readable_update)."""
+
+    __slots__ = ()
+
+    async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:
+        result = await super()._post(endpoint, data, **kwargs)
+        if endpoint == "getUpdates" and isinstance(result, list):
+            result = [u for u in (readable_update(u, self) for u in result) if u is not None]
+        return result
+
+
 def build_application(engine: Engine, token: str, *, base_url: str | None = None) -> Application:
     """The PTB Application with the adapter's handlers, rate limiting, command setup and hot reload."""
     builder = (
@@ -493,12 +528,13 @@ def build_application(engine: Engine, token: str, *, base_url: str | None = None
     if base_url:
         builder = builder.base_url(base_url).base_file_url(file_url_for(base_url))
     app = builder.build()
+    app.bot.__class__ = _SkipUnreadable  # same object, same slots: polling skips unreadable updates
     TelegramAdapter(engine).install(app)
     return app
 
 
 def webhook_options(webhook_url: str, host: str, port: int, secret: str) -> dict[str, Any]:
-    """Arguments for `Application.run_webhook` / `Updater.start_webhook`: listen on host:port at the URL's path."""
+    """Arguments for PTB's `Updater.start_webhook` (not used by `regellots telegram`, which serves the webhook itself)."""
     from urllib.parse import urlsplit
 
     return {
@@ -509,3 +545,87 @@ def webhook_options(webhook_url: str, host: str, port: int, secret: str) -> dict
         "secret_token": secret,
         "allowed_updates": ALLOWED_UPDATES,
     }
+
+
+# -- the webhook ------------------------------------------------------------
+
+#: The largest webhook body accepted (bytes). Telegram's updates of the kinds requested are a few KB;
+#: a larger body is refused (413) from its Content-Length, before it is read.
+WEBHOOK_MAX_BYTES = 256 * 1024
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class Webhook:
+    """Telegram's webhook on the channel's own aiohttp app (with /healthz and /readyz).
+
+    An update is handled before it is acknowledged: the 200 goes back only after
+    the answer was sent, so an update the bot could not finish (stopped, crashed)
+    is sent again by Telegram, and the engine applies an update_id once. Checks,
+    in order and before reading the body: the secret (403), the declared size
+    (413); then the body must be JSON (400). An update the library cannot read
+    is logged by type and size and acknowledged, so Telegram does not resend it.
+    """
+
+    def __init__(self, adapter: TelegramAdapter, app: Application, webhook_url: str, secret: str, *, drop_pending: bool = False) -> None:
+        from urllib.parse import urlsplit
+
+        self.adapter, self.app, self.url, self.secret = adapter, app, webhook_url, secret
+        self.path = "/" + urlsplit(webhook_url).path.lstrip("/")
+        self.drop_pending = drop_pending
+
+    def http_app(self) -> Any:
+        from aiohttp import web
+
+        app = self.adapter.http_app(client_max_size=WEBHOOK_MAX_BYTES)
+        app.router.add_post(self.path, self.receive)
+
+        async def start_telegram(_app: web.Application) -> None:
+            await self.app.initialize()
+            await self.adapter.set_commands(self.app)
+            await self.app.bot.set_webhook(
+                self.url, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=self.drop_pending or None
+            )
+            await self.app.start()
+            log.info("telegram bot @%s ready (webhook); knowledge: %s", self.app.bot.username, self.adapter.engine.knowledge.summary())
+
+        async def stop_telegram(_app: web.Application) -> None:
+            with contextlib.suppress(Exception):
+                await self.app.stop()
+            with contextlib.suppress(Exception):
+                await self.app.shutdown()
+
+        app.on_startup.append(start_telegram)
+        app.on_cleanup.insert(0, stop_telegram)
+        return app
+
+    async def receive(self, request: Any) -> Any:
+        import hmac
+        import json
+
+        from aiohttp import web
+
+        if not hmac.compare_digest(request.headers.get(SECRET_HEADER, "").encode(), self.secret.encode()):
+            return web.Response(status=403)
+        if request.content_length is not None and request.content_length > WEBHOOK_MAX_BYTES:
+            log.warning("webhook: refused a body of %d bytes (limit %d)", request.content_length, WEBHOOK_MAX_BYTES)
+            return web.Response(status=413)
+        try:
+            raw = await request.read()  # client_max_size stops a body without Content-Length at the limit
+        except web.HTTPRequestEntityTooLarge:
+            log.warning("webhook: refused a body over %d bytes", WEBHOOK_MAX_BYTES)
+            return web.Response(status=413)
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            log.warning("webhook: a body that is not JSON (%d bytes)", len(raw))
+            return web.Response(status=400)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            log.warning("webhook: JSON that is not an update (%s, %d bytes)", type(data).__name__, len(raw))
+            return web.Response(status=400)
+        try:
+            update = Update.de_json(data, self.app.bot)
+        except Exception as exc:  # noqa: BLE001 — never log the update itself: it holds text, names and ids
+            log.warning("update %d could not be read: %s, %d bytes; skipped", data["update_id"], type(exc).__name__, len(raw))
+            return web.Response(status=200)  # resending it would not help
+        await self.app.process_update(update)  # the handlers never raise here: errors go to on_error
+        return web.Response(status=200)

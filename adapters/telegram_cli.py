@@ -14,6 +14,7 @@ import os
 import re
 import sys
 
+from bot import logsafe
 from bot.commandline import command, knowledge_arg
 
 # Telegram allows 1–256 characters A–Z, a–z, 0–9, _ and - in a webhook secret token.
@@ -50,21 +51,25 @@ def cmd_telegram(args: argparse.Namespace) -> int:
 
     from telegram.error import InvalidToken
 
-    from adapters.telegram import ALLOWED_UPDATES, TelegramAdapter, build_application, webhook_options
+    from adapters.telegram import ALLOWED_UPDATES, TelegramAdapter, Webhook, build_application
 
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # opt in to PTB's timedelta durations: no deprecation warnings
     # httpx logs every request URL at INFO, and the URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
-    # The webhook handler logs whole updates (message text) at DEBUG.
-    logging.getLogger("telegram.ext._utils.webhookhandler").setLevel(logging.INFO)
+    logsafe.install(secrets=[token, secret])  # and PTB logs whole updates (message text) at DEBUG: quieted there
 
     engine = TelegramAdapter.from_environment(args.knowledge).engine
     app = build_application(engine, token, base_url=os.environ.get("TELEGRAM_API_BASE_URL", "").strip() or None)
     drop = True if args.drop_pending else None
     try:
         if args.webhook_url:
-            app.run_webhook(**webhook_options(args.webhook_url, args.host, args.port, secret), drop_pending_updates=drop)
+            from aiohttp import web
+
+            adapter: TelegramAdapter = app.bot_data["adapter"]
+            hook = Webhook(adapter, app, args.webhook_url, secret, drop_pending=bool(drop))
+            # SIGTERM: stop listening, let the updates being handled finish (Telegram resends the rest).
+            web.run_app(hook.http_app(), host=args.host, port=args.port, print=None, shutdown_timeout=adapter.grace, access_log=None)
         else:
             app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=drop)
     except InvalidToken:

@@ -9,9 +9,10 @@ on 127.0.0.1 – the stub Bot Connector (tests/fake_connector.py) or the fake Bo
 Conversations are realistic walks through the shipped knowledge: a greeting, menu and flow buttons,
 evaluation questions (tests/eval/questions.yaml) typed as free text, commands, a switch to English.
 
-Teams: each conversation posts its next activity when the previous POST /api/messages returned; the server
-answers only after its replies reached the Connector, so the request time is the whole turn.
-Telegram: the webhook acknowledges an update at once and answers through the Bot API afterwards, so two times
+Teams: the server answers the POST at once and sends the replies through the Connector afterwards, so two times
+are reported: the POST, and the turn until its last reply reached the Connector (and how many took over 15 s).
+Each conversation posts its next activity once the replies to the previous one arrived, as people do.
+Telegram: the webhook acknowledges an update once it was answered (the replies are at the Bot API), so two times
 are reported: the acknowledgement, and the update until its last reply reached the Bot API. Each conversation
 writes again once the bot answered, as people do (posting sooner is what tests/test_load.py's strict Telegram
 test does; it checks order, and a conversation whose replies go wrong stalls and spoils the numbers). Without
@@ -55,6 +56,7 @@ from tests.support.load import (  # noqa: E402
     press,
     serving,
     teams_client,
+    teams_replies,
     text,
 )
 
@@ -95,8 +97,11 @@ def report(name: str, run: Run, check: str | None) -> None:
         print(
             f"  latency per message: p50 {ms(lat, 50):.0f} ms, p90 {ms(lat, 90):.0f} ms, p99 {ms(lat, 99):.0f} ms, max {max(lat) * 1000:.0f} ms"
         )
+        print(f"  turns over 15 s: {sum(1 for x in lat if x > 15)}")
     if run.acks:
         print(f"  webhook acknowledgement: p50 {ms(run.acks, 50):.1f} ms, p99 {ms(run.acks, 99):.1f} ms")
+    if run.posts:
+        print(f"  POST answered: p50 {ms(run.posts, 50):.1f} ms, p99 {ms(run.posts, 99):.1f} ms, max {max(run.posts) * 1000:.0f} ms")
     if run.requests:
         print(f"  server process CPU: {run.server_cpu:.1f} s = {1000 * run.server_cpu / run.requests:.1f} ms per message")
     if run.stalled:
@@ -111,7 +116,8 @@ async def teams(args: argparse.Namespace, plans_for: list[list[Step]]) -> bool:
         options = ["--fast-msrest"] if args.fast_msrest else []
         async with serving("teams", args.knowledge, state=args.state, options=options) as server, http_session() as http:
             cpu = server.cpu()
-            run, ids = await drive_teams(teams_client(connector, server.url, http), plans)
+            run, ids = await drive_teams(teams_client(connector, server.url, http), plans, patient=True)
+            await teams_replies(connector, sum(len(t.expected) for turns in plans for t in turns), run, LIMIT)
             run.server_cpu = server.cpu() - cpu
         check = _check(lambda: check_teams(connector, plans, ids))
     except AssertionError as exc:  # the server logged errors (e.g. its store failed): still show the numbers
@@ -138,7 +144,7 @@ async def telegram(args: argparse.Namespace, plans_for: list[list[Step]]) -> boo
     finally:
         await fake.close()
     limiter = "AIORateLimiter as shipped" if args.telegram_rate_limit else "rate limiter off"
-    report(f"Telegram: webhook (python-telegram-bot, tornado; {limiter}; replies via the fake Bot API)", run, check)
+    report(f"Telegram: webhook (the channel's aiohttp route, python-telegram-bot; {limiter}; replies via the fake Bot API)", run, check)
     return check is None and not run.errors and not run.stalled
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adapters import teams_cli, telegram_cli
+from bot import logsafe
 from bot.commandline import COMMANDS, command, knowledge_arg
 from bot.maintain import commands as maintain_commands
+from bot.state.sqlite import StateFileError
 
 if TYPE_CHECKING:  # imported where used: `regellots --help` stays fast
     from bot.conversation.engine import Engine
@@ -160,9 +162,13 @@ def cmd_eval_routes(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logsafe.level_from_env(args.verbose), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logsafe.install()
     try:
         return COMMANDS[args.command](args)
+    except StateFileError as exc:  # a state file that cannot be used: one line, not a traceback
+        print(f"regellots {args.command}: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # `regellots eval … | head`: the reader left; stop quietly like other command-line tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from bot.conversation.engine import Engine
 from bot.state import MemoryStore
 from bot.understanding.pipeline import Incoming
@@ -266,13 +269,28 @@ async def test_odd_input_never_crashes(chat: Chat) -> None:
     assert "mycket långt" in r.plain_text()
 
 
+def _strings(value: Any, skip: set[str]) -> list[str]:
+    """Every string in parsed JSON (keys too), except the values of the keys in skip."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in [k, *([] if k in skip else _strings(v, skip))]]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v, skip)]
+    return []
+
+
 async def test_personal_data_is_warned_about_and_not_stored(engine: Engine) -> None:
     chat = Chat(engine, "pii")
     r = await chat.say("Patient 19121212-1212 ringde från 070-123 45 67, kan vi anmäla en personuppgiftsincident?")
     assert "Dela inte personuppgifter" in r.replies[0].text
     assert r.topic == "data-breach"  # still answered
     raw = await engine.store.load("pii")
-    assert raw is not None and "1212" not in raw and "070" not in raw
+    assert raw is not None
+    # Look only at the text in the state, not at numbers (timestamps, scores) or the version hash, which may contain any digits.
+    texts = " ".join(_strings(json.loads(raw), skip={"knowledge_version"}))
+    for typed in ("19121212", "1212-1212", "070-123", "123 45 67"):
+        assert typed not in texts
 
 
 async def test_unanswered_questions_are_recorded_redacted(engine: Engine) -> None:

@@ -82,8 +82,8 @@ async def test_teams_200_conversations_at_once_with_redis(connector: FakeConnect
 
 
 async def test_telegram_webhook_200_conversations_at_once(bot_api: RecordingTelegram) -> None:
-    """Each update posted as soon as the previous one was acknowledged. The webhook acknowledges before handling,
-    so a text typed right after a button press must not overtake the press (per-conversation order)."""
+    """Each update posted as soon as the previous one was acknowledged (the webhook acknowledges an update once it
+    was answered; a text typed right after a button press must not overtake the press)."""
     await asyncio.wait_for(telegram_load(FIXTURE_KB, bot_api, SCRIPTS), LIMIT)
 
 

@@ -313,7 +313,7 @@ async def test_unanswered_report_from_a_sqlite_state_file(kb: Knowledge, tmp_pat
     assert "    3×  " in out and "languages: sv 3 · channels: telegram 2, teams 1 · fallback 3" in out
     assert "also asked as:" in out and "first seen" in out and "last seen" in out
     assert out.index("kanelbullar") < out.index("parkering") < out.index("cinnamon")
-    assert "070" not in out and "user" not in out  # redacted text only, never user ids or their hashes
+    assert "070-123" not in out and "123 45 67" not in out and "user" not in out  # redacted text only, never user ids or their hashes
     code, out = await asyncio.to_thread(run, capsys, "unanswered", "--state", str(path), "--json")
     data = json.loads(out)
     assert data["total"] == 7 and [g["count"] for g in data["groups"]] == [3, 2, 1, 1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -43,10 +44,11 @@ async def test_memory_store_is_capped_and_keeps_the_recently_active() -> None:
 async def test_events_are_capped_and_filtered(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bot.state.base, "MAX_EVENTS", 5)
     store = MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "s.sqlite3")
+    start = time.time() - 100  # recent: records older than the retention (90 days) are gone
     for i in range(8):
-        await store.record({"type": "fallback", "text": f"q{i} \ud800", "time": 1000.0 + i})
+        await store.record({"type": "fallback", "text": f"q{i} \ud800", "time": start + i})
     assert [e["text"] for e in await store.events()] == [f"q{i} \ud800" for i in range(3, 8)]
-    assert [e["text"] for e in await store.events(since=1006)] == ["q6 \ud800", "q7 \ud800"]
+    assert [e["text"] for e in await store.events(since=start + 6)] == ["q6 \ud800", "q7 \ud800"]
     await store.close()
 
 

@@ -23,6 +23,7 @@ from bot.knowledge.loading import load_knowledge
 from bot.knowledge.parameters import activate
 from bot.knowledge.yamlfile import Problem
 from bot.state import ConversationState, MemoryStore, StateStore
+from bot.state.records import SEEN_IDS
 from bot.understanding.language import from_locale, guess_language
 from bot.understanding.pipeline import Incoming, prepare
 from bot.understanding.privacy import pseudonym
@@ -68,18 +69,32 @@ class Engine:
         *,
         user: str | None = None,
         deliver: Callable[[Response], Awaitable[None]] | None = None,
+        message_id: str | None = None,
     ) -> Response:
         """One turn: prepare the message, step the dialogue under the conversation's lock, save.
 
         `deliver`, when given, sends the replies while the lock is still held, so the next turn of
-        the same conversation cannot overtake them (channels pass their sender here)."""
+        the same conversation cannot overtake them (channels pass their sender here).
+        `message_id`, the channel's id of the message (Telegram update_id, Teams activity id): a
+        message already applied to this conversation is not applied again; its response has kind
+        "duplicate", no replies, and nothing is delivered or saved."""
+        original = incoming
         prepared = prepare(incoming)
         incoming = prepared.incoming
         delivery_failed: BaseException | None = None
         try:
             async with self.store.lock(conversation_id):
                 state = ConversationState.from_json(await self.store.load(conversation_id))
+                if message_id is not None and message_id in state.seen:
+                    log.info("a message already applied to this conversation came again: ignored")
+                    return Response([], "duplicate", state.lang)
+                if state.carry is not None and original.text is not None:
+                    prepared = prepare(original, state.carry)  # the last message may have begun a number this one ends
+                    incoming = prepared.incoming
                 response = self._respond(state, incoming)
+                state.carry = prepared.carry
+                if message_id is not None:
+                    state.seen = [*state.seen, message_id][-SEEN_IDS:]
                 state.updated = time.time()
                 await self.store.save(conversation_id, state.to_json())
                 if prepared.personal_data:

@@ -176,7 +176,7 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
         return 0
 
     async def read() -> list[dict]:
-        store = open_store(spec)
+        store = open_store(spec, reader=True)  # beside the running bot
         try:
             return await store.events(since)
         finally:

@@ -8,7 +8,7 @@ from bot.state.base import DEFAULT_TTL, MAX_EVENTS, ConversationLocks, StateStor
 from bot.state.factory import open_store
 from bot.state.memory import MemoryStore
 from bot.state.records import ConversationState, FlowState, event_json
-from bot.state.sqlite import SQLiteStore, default_state_path
+from bot.state.sqlite import SQLiteStore, StateFileError, default_state_path
 
 __all__ = [
     "DEFAULT_TTL",
@@ -18,6 +18,7 @@ __all__ = [
     "FlowState",
     "MemoryStore",
     "SQLiteStore",
+    "StateFileError",
     "StateStore",
     "StoreUnavailable",
     "default_state_path",

@@ -8,19 +8,23 @@ default) and Redis (`redis_store`, shared by several bot processes);
 
 Configuration (environment): `REGELLOTS_TTL_DAYS` sets how long an idle
 conversation is kept (default 30; fractions allowed). Every store keeps at
-most `MAX_EVENTS` events (the newest).
+most `MAX_EVENTS` events (the newest), none older than
+`REGELLOTS_UNANSWERED_DAYS` (default 90): the unanswered-questions record
+expires.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 DEFAULT_TTL = 30 * 24 * 3600  # idle conversations expire after 30 days
 MAX_EVENTS = 10_000  # newest events kept per store, so the log stays bounded
+DEFAULT_EVENT_RETENTION = 90 * 24 * 3600  # unanswered-question records expire after 90 days
 
 
 class StoreUnavailable(RuntimeError):
@@ -39,6 +43,20 @@ def ttl_from_env(default: float = DEFAULT_TTL) -> float:
     if not 0 < days < 100_000:  # also refuses nan and inf
         raise ValueError(f"REGELLOTS_TTL_DAYS must be a positive number of days, not {raw!r}")
     return days * 24 * 3600
+
+
+def event_cutoff(now: float | None = None) -> float:
+    """The time before which events have expired: now − $REGELLOTS_UNANSWERED_DAYS (default 90 days)."""
+    raw = os.environ.get("REGELLOTS_UNANSWERED_DAYS", "").strip()
+    days = DEFAULT_EVENT_RETENTION / 86400
+    if raw:
+        try:
+            days = float(raw)
+        except ValueError:
+            pass
+        if not 0 < days < 100_000:
+            days = DEFAULT_EVENT_RETENTION / 86400
+    return (time.time() if now is None else now) - days * 86400
 
 
 class StateStore(Protocol):

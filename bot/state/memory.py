@@ -43,8 +43,12 @@ class MemoryStore(ConversationLocks):
     async def record(self, event: dict[str, Any]) -> None:
         self._events.append(event)
         del self._events[: max(0, len(self._events) - base.MAX_EVENTS)]
+        cutoff = base.event_cutoff()
+        while self._events and self._events[0].get("time", 0) < cutoff:
+            del self._events[0]
 
     async def events(self, since: float = 0.0) -> list[dict[str, Any]]:
+        since = max(since, base.event_cutoff())
         return [e for e in self._events if e.get("time", 0) >= since]
 
     async def close(self) -> None:

@@ -21,6 +21,9 @@ class FlowState:
     paused: bool = False
 
 
+SEEN_IDS = 64  # message ids remembered per conversation; channels retry within seconds, replays come in bursts
+
+
 @dataclass
 class ConversationState:
     lang: str = "sv"
@@ -34,6 +37,10 @@ class ConversationState:
     last: dict[str, Any] | None = None
     knowledge_version: str = ""
     updated: float = 0.0
+    #: Channel message ids applied lately (Telegram update_id, Teams activity id): a replay is applied once.
+    seen: list[str] = field(default_factory=list)
+    #: privacy.redact's carry: the end of the last message may begin a number the next one finishes.
+    carry: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))

@@ -8,9 +8,13 @@ capped list of events (`<prefix>events`).
 
 Timeouts are short on purpose: an unreachable Redis must turn into a clear
 "technical problem" reply (the engine catches the exception) within about a
-second, not hang the chat. redis-py reconnects by itself; one immediate retry
-on connection errors means the first command after Redis comes back succeeds
-instead of failing on a dead pooled connection.
+second, not hang the chat. Connecting has a longer timeout (3 s): under load
+the event loop is slow to complete a new connection's handshake, and that is
+no reason to tell a user Redis is down. redis-py reconnects by itself; a
+bounded retry (twice, short backoff) on connection errors and connect
+timeouts means the first command after Redis comes back succeeds instead of
+failing on a dead pooled connection. Pool: up to 128 connections, a message
+waits up to 20 s for a free one.
 """
 
 from __future__ import annotations
@@ -28,13 +32,31 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.state.base import DEFAULT_TTL, MAX_EVENTS, ConversationLocks, StoreUnavailable
+from bot.state.base import DEFAULT_TTL, MAX_EVENTS, ConversationLocks, StoreUnavailable, event_cutoff
 from bot.state.records import event_json
 
 log = logging.getLogger("regellotsen.state")
 
 DEFAULT_PREFIX = "regellots:"
+
+
+class ConnectRetry(Retry):
+    """Bounded retry: twice, with a short backoff, on a broken connection (Redis restarted, a dead pooled
+    socket) and on a *connect* timeout (a saturated event loop); never on a command's read timeout, so a
+    hung Redis still fails within about `socket_timeout`, not three times as slowly."""
+
+    def __init__(self) -> None:
+        super().__init__(ExponentialBackoff(cap=0.2, base=0.02), 2, supported_errors=(RedisConnectionError, RedisTimeoutError))
+
+    async def call_with_retry(self, do: Any, fail: Any, is_retryable: Any = None, with_failure_count: bool = False) -> Any:
+        def retryable(error: Exception) -> bool:
+            if isinstance(error, RedisTimeoutError) and "connecting" not in str(error).lower():
+                return False  # a command timed out: Redis is hung, do not wait again
+            return is_retryable(error) if is_retryable is not None else True
+
+        return await super().call_with_retry(do, fail, retryable, with_failure_count)
 
 
 class RedisStore(ConversationLocks):
@@ -49,8 +71,9 @@ class RedisStore(ConversationLocks):
         lock_timeout: float = 10.0,
         lock_wait: float = 5.0,
         socket_timeout: float = 1.0,
+        connect_timeout: float = 3.0,
         max_events: int = MAX_EVENTS,
-        max_connections: int = 64,
+        max_connections: int = 128,
     ) -> None:
         super().__init__()
         self.ttl = ttl
@@ -66,11 +89,12 @@ class RedisStore(ConversationLocks):
             max_connections=max_connections,
             timeout=20,
             decode_responses=True,
-            socket_connect_timeout=socket_timeout,
+            # Connecting gets longer than a command: under load a new pooled connection waits for the
+            # busy event loop to finish its handshake (issue #12: 1 s gave "technical problem" replies
+            # while Redis was healthy). A refused connection (Redis down) still fails at once.
+            socket_connect_timeout=connect_timeout,
             socket_timeout=socket_timeout,
-            # Retry once, at once, on a broken connection (Redis restarted, pooled socket dead);
-            # never on a timeout: a hung Redis must fail fast, not twice as slowly.
-            retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), 1, supported_errors=(RedisConnectionError,)),
+            retry=ConnectRetry(),
             health_check_interval=30,
         )
         self.redis: Redis = Redis(connection_pool=pool)
@@ -129,16 +153,37 @@ class RedisStore(ConversationLocks):
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.rpush(self.events_key, event_json(event))
             pipe.ltrim(self.events_key, -self.max_events, -1)
-            await pipe.execute()
+            length, _ = await pipe.execute()
+        if length % 100 == 1:
+            await self._expire_events()
+
+    async def _expire_events(self) -> None:
+        """Drop events past the retention from the head of the list (oldest first), a page at a time."""
+        cutoff = event_cutoff()
+        for _ in range(self.max_events // 100 + 1):
+            head = await self.redis.lrange(self.events_key, 0, 99)
+            old = 0
+            for raw in head:
+                try:
+                    if float(json.loads(raw).get("time", 0)) >= cutoff:
+                        break
+                except (ValueError, AttributeError, TypeError):
+                    pass  # unreadable: as good as expired
+                old += 1
+            if old:
+                await self.redis.ltrim(self.events_key, old, -1)
+            if old < 100:
+                return
 
     async def events(self, since: float = 0.0) -> list[dict[str, Any]]:
+        cutoff = event_cutoff()
         out = []
         for raw in await self.redis.lrange(self.events_key, 0, -1):
             try:
                 event = json.loads(raw)
             except ValueError:
                 continue  # written by something else; skip rather than fail the whole list
-            if isinstance(event, dict) and event.get("time", 0) >= since:
+            if isinstance(event, dict) and event.get("time", 0) >= max(since, cutoff):
                 out.append(event)
         return out
 

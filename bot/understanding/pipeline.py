@@ -11,7 +11,7 @@ from bot.understanding.privacy import redact
 #: The longest text the engine reads; more is cut (and the user told so).
 MAX_CHARS = 2000
 #: What redaction leaves in place of personal data: not words to match.
-PLACEHOLDERS = re.compile(r"\[(personnummer|telefon|e-post)\]")
+PLACEHOLDERS = re.compile(r"\[(personnummer|telefon|e-post|namn)\]")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
@@ -32,6 +32,8 @@ class Prepared:
     incoming: Incoming
     #: Personal data was found (and replaced by placeholders): warn the user.
     personal_data: bool = False
+    #: Keep with the conversation and pass to the next prepare(): catches a number split over two messages.
+    carry: str | None = None
 
 
 def clean(text: str) -> tuple[str, bool]:
@@ -42,10 +44,12 @@ def clean(text: str) -> tuple[str, bool]:
     return " ".join(text.split()), cut
 
 
-def prepare(incoming: Incoming) -> Prepared:
-    """Cut, clean and redact a typed text; a pressed option passes as it is."""
+def prepare(incoming: Incoming, carry: str | None = None) -> Prepared:
+    """Cut, clean and redact a typed text; a pressed option passes as it is.
+
+    `carry` is the previous message's `Prepared.carry` in the same conversation."""
     if incoming.text is None:
         return Prepared(incoming)
     text, cut = clean(incoming.text)
-    redaction = redact(text)
-    return Prepared(replace(incoming, text=redaction.text, truncated=cut), redaction.personal_data)
+    redaction = redact(text, carry)
+    return Prepared(replace(incoming, text=redaction.text, truncated=cut), redaction.personal_data, redaction.carry)

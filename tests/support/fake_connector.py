@@ -7,7 +7,9 @@ records every other request as unexpected, so tests can assert on both.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,7 @@ class Sent:
     reply_to: str | None
     authorization: str | None
     activity: dict[str, Any]
+    at: float = 0.0  # time.perf_counter() when it arrived
 
     @property
     def type(self) -> str:
@@ -47,6 +50,9 @@ class FakeConnector:
     url: str = ""
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
+    #: Activities received per incoming activity id (reply_to), and waiters for them (see `replies`).
+    counts: dict[str, int] = field(default_factory=dict)
+    _waiters: dict[str, list[tuple[int, asyncio.Future[None]]]] = field(default_factory=dict)
 
     async def start(self) -> FakeConnector:
         app = web.Application()
@@ -68,7 +74,15 @@ class FakeConnector:
 
     async def _receive(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.sent.append(Sent(request.match_info["conversation"], request.match_info.get("reply_to"), request.headers.get("Authorization"), body))
+        self.sent.append(
+            Sent(request.match_info["conversation"], request.match_info.get("reply_to"), request.headers.get("Authorization"), body, time.perf_counter())
+        )
+        reply_to = request.match_info.get("reply_to")
+        if reply_to is not None:
+            self.counts[reply_to] = n = self.counts.get(reply_to, 0) + 1
+            for count, waiter in self._waiters.get(reply_to, []):
+                if n >= count and not waiter.done():
+                    waiter.set_result(None)
         return web.json_response({"id": f"sent-{next(self._ids)}"})
 
     async def _refuse(self, request: web.Request) -> web.Response:
@@ -78,6 +92,20 @@ class FakeConnector:
     async def _unexpected(self, request: web.Request) -> web.Response:
         self.unexpected.append(f"{request.method} {request.path}")
         return web.json_response({"error": "not a Bot Connector call this stub knows"}, status=404)
+
+    async def replies(self, activity_id: str, count: int, timeout: float) -> bool:
+        """Wait until `count` activities answering `activity_id` arrived (False after `timeout` s)."""
+        if self.counts.get(activity_id, 0) >= count:
+            return True
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(activity_id, []).append((count, waiter))
+        try:
+            await asyncio.wait_for(waiter, timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self._waiters.pop(activity_id, None)
 
     # -- for assertions -------------------------------------------------------
 

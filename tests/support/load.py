@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from telegram.ext import AIORateLimiter
 
 from adapters import teams
@@ -241,20 +242,28 @@ class Run:
 
     requests: int = 0
     errors: list[str] = field(default_factory=list)
-    latencies: list[float] = field(default_factory=list)  # seconds per request (Telegram: until its last reply arrived)
+    latencies: list[float] = field(default_factory=list)  # seconds per turn until its last reply arrived
+    posts: list[float] = field(default_factory=list)  # Teams: seconds until the POST was answered
     acks: list[float] = field(default_factory=list)  # Telegram: seconds until the webhook answered
     stalled: list[str] = field(default_factory=list)  # Telegram: conversations given up (their replies stopped)
     server_cpu: float = 0.0  # CPU seconds the server process used during the run
     seconds: float = 0.0
+    started: dict[str, float] = field(default_factory=dict)  # Teams: incoming activity id → when it was posted
 
     @property
     def throughput(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-async def drive_teams(client: Server, plans: list[list[TeamsTurn]]) -> tuple[Run, dict[tuple[str, str], list[str]]]:
-    """Post every conversation's turns (each sequentially, all at once); returns the run and the incoming ids per conversation."""
+async def drive_teams(
+    client: Server, plans: list[list[TeamsTurn]], *, patient: bool = False
+) -> tuple[Run, dict[tuple[str, str], list[str]]]:
+    """Post every conversation's turns (each sequentially, all at once); returns the run and the incoming ids per conversation.
+
+    The POST is answered before the replies go out. patient: a conversation sends its next message only once the
+    replies to the previous one arrived, as people do; otherwise as soon as the POST was answered."""
     run, ids = Run(), defaultdict(list)
+    run.started = {}
 
     async def talk(i: int, turns: list[TeamsTurn]) -> None:
         conv = teams_conversation(i)
@@ -262,9 +271,13 @@ async def drive_teams(client: Server, plans: list[list[TeamsTurn]]) -> tuple[Run
             body = teams_body(client, conv, turn)
             ids[conv.key].append(body["id"])
             started = time.perf_counter()
-            status, answer = await client.post(body)
-            run.latencies.append(time.perf_counter() - started)
+            run.started[body["id"]] = started
+            status, answer = await client.post(body, wait=False)  # the server runs elsewhere; replies come to the connector
+            run.posts.append(time.perf_counter() - started)
             run.requests += 1
+            if patient and status == 200 and not await client.connector.replies(body["id"], len(turn.expected), WAIT):
+                run.stalled.append(f"conversation {i} message {n}")
+                return
             if status != 200:
                 run.errors.append(f"conversation {i} message {n}: HTTP {status} {answer[:200]}")
 
@@ -272,6 +285,20 @@ async def drive_teams(client: Server, plans: list[list[TeamsTurn]]) -> tuple[Run
     await asyncio.gather(*(talk(i, turns) for i, turns in enumerate(plans)))
     run.seconds = time.perf_counter() - started
     return run, ids
+
+
+async def teams_replies(connector: FakeConnector, expected: int, run: Run, limit: float) -> None:
+    """Wait (at most `limit` s) until the connector has `expected` activities — the POSTs are answered before the
+    replies go out — then set the run's time and each turn's latency: from its POST to its last reply."""
+    deadline = time.monotonic() + limit
+    while len(connector.sent) < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    run.seconds = max((s.at for s in connector.sent), default=0.0) - min(run.started.values(), default=0.0)
+    last: dict[str, float] = {}
+    for sent in connector.sent:
+        if sent.reply_to is not None:
+            last[sent.reply_to] = max(last.get(sent.reply_to, 0.0), sent.at)
+    run.latencies = [last[a] - run.started[a] for a in run.started if a in last]
 
 
 def check_teams(connector: FakeConnector, plans: list[list[TeamsTurn]], ids: dict[tuple[str, str], list[str]]) -> None:
@@ -305,9 +332,11 @@ async def teams_load(
     """The whole Teams load run against the server (as `regellots teams` runs it) in its own process; AssertionError on any deviation."""
     plans = await plan_teams(load(knowledge), scripts)
     options = ["--fast-msrest"] if fast_msrest else []
+    expected = sum(len(turn.expected) for turns in plans for turn in turns)
     async with serving("teams", knowledge, state=state, options=options) as server, http_session() as http:
         cpu = server.cpu()
         run, ids = await drive_teams(teams_client(connector, server.url, http), plans)
+        await teams_replies(connector, expected, run, LIMIT)
         run.server_cpu = server.cpu() - cpu
     assert run.errors == [], run.errors[:5]
     assert run.requests == sum(map(len, scripts))
@@ -681,7 +710,8 @@ def serve(argv: Sequence[str] | None = None) -> None:
     if not args.rate_limit:
         tg.AIORateLimiter = unlimited_rate_limiter  # type: ignore[misc]
     app = tg.build_application(engine, TOKEN, base_url=args.api)
-    app.run_webhook(**tg.webhook_options(f"http://127.0.0.1:{args.port}/telegram-hook", "127.0.0.1", args.port, SECRET))
+    hook = tg.Webhook(app.bot_data["adapter"], app, f"http://127.0.0.1:{args.port}/telegram-hook", SECRET)
+    web.run_app(hook.http_app(), host="127.0.0.1", port=args.port, print=None, access_log=None)
 
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from typing import Any
@@ -9,7 +10,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from adapters.teams import TeamsSettings, create_app
+from adapters.teams import BOT as BOT_KEY
+from adapters.teams import TeamsBot, TeamsSettings, create_app
 from bot.conversation.engine import Engine
 from tests.support.fake_connector import FakeConnector, Sent
 
@@ -74,11 +76,24 @@ class Server:
             return self.activity("message", text=f"<at>Regellotsen</at> {text}", entities=[MENTION, {"type": "clientInfo", "locale": "sv-SE"}], **kw)
         return self.activity("message", text=text, **kw)
 
-    async def post(self, body: Any = None, *, data: bytes | None = None, content_type: str = "application/json", headers: dict | None = None) -> tuple[int, str]:
+    @property
+    def bot(self) -> TeamsBot:
+        assert self.app is not None
+        return self.app[BOT_KEY]
+
+    async def post(
+        self, body: Any = None, *, data: bytes | None = None, content_type: str = "application/json", headers: dict | None = None, wait: bool = True
+    ) -> tuple[int, str]:
+        """POST to /api/messages. The bot answers the POST at once and the user through the connector;
+        with wait (the default) this returns when those replies have been sent too."""
         assert self.http is not None
         payload = data if data is not None else json.dumps(body).encode()
         async with self.http.post(self.url + "/api/messages", data=payload, headers={"Content-Type": content_type, **(headers or {})}) as r:
-            return r.status, await r.text()
+            result = r.status, await r.text()
+        if wait:
+            async with asyncio.timeout(60):
+                await self.bot.idle()
+        return result
 
     async def send(self, body: dict) -> list[Sent]:
         """Post one activity; return what the bot sent to the connector for it."""
