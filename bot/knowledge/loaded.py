@@ -189,6 +189,7 @@ def build_detector(urgency: Urgency | None) -> Detector:
             urgency.context,
             urgency.ask,
             urgency.gap,
+            urgency.over,
         )
     except ValueError:
         return Detector()

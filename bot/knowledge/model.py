@@ -343,6 +343,11 @@ class Urgency(Strict):
     now: list[NonEmpty] = Field([], description="Happening now / to a person: beats a context marker in the same sentence.")
     context: list[NonEmpty] = Field([], description="Work, product, report or regulation words: a sign is then a mere mention.")
     ask: list[NonEmpty] = Field([], description="Personal medical question forms ('får man ta'): needed for kind medical.")
+    over: list[NonEmpty] = Field(
+        [],
+        description="The event is over or is a subject, not an emergency ('är stabil nu', 'igår', 'statistik över', 'utbildning i'): "
+        "vetoes a sign in the same sentence even when a now marker stands there too.",
+    )
     gap: int = Field(2, ge=0, le=5, description="At most this many other words between two words of a phrase.")
     replies: UrgencyReplies
     reviewed: date

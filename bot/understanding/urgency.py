@@ -34,7 +34,9 @@ KINDS = ("emergency", "suicide", "medical")
 PRIORITY = {"suicide": 0, "emergency": 1, "medical": 2}
 
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
-_SENTENCES = re.compile(r"[.!?;\n]+")
+# Sentence ends, and the pivots where people turn from their question to what is happening
+# ("… men nu har en brukare …", "… btw one of our …"): what follows is read on its own.
+_SENTENCES = re.compile(r"[.!?;\n]+|(?=\b(?:men nu|but now|förresten|forresten|btw|by the way|fast vänta|fast vanta)\b)")
 _WORD = re.compile(r"^[^\W_]+\*?$|^<n>$", re.UNICODE)
 #: The shortest prefix a `word*` may have: shorter ones match far too much.
 MIN_PREFIX = 3
@@ -175,6 +177,7 @@ class Detector:
         context: Sequence[str] = (),
         ask: Sequence[str] = (),
         gap: int = 2,
+        over: Sequence[str] = (),
     ) -> None:
         self.gap = gap
         #: Two indexes: signs first; the markers are looked for only when a sign was found, so a
@@ -187,7 +190,7 @@ class Detector:
         for group in signs:
             for text in group.phrases:
                 self._signs.add(_Phrase(text, "sign", group.id, group.kind, group.always, tuple(parse_phrase(text))))
-        for category, phrases in (("now", now), ("context", context), ("ask", ask)):
+        for category, phrases in (("now", now), ("context", context), ("ask", ask), ("over", over)):
             for text in phrases:
                 self._markers.add(_Phrase(text, category, category, "", False, tuple(parse_phrase(text))))
 
@@ -250,17 +253,28 @@ class Detector:
             return None
         context = [h.words for h in hits if h.phrase.category == "context"]
         now_by_sentence: dict[int, list[str]] = {}
+        context_by_sentence: dict[int, list[str]] = {}
+        over_sentences = {h.sentence for h in hits if h.phrase.category == "over"}
         for h in hits:
             if h.phrase.category == "now":
                 now_by_sentence.setdefault(h.sentence, []).append(h.words)
+            elif h.phrase.category == "context":
+                context_by_sentence.setdefault(h.sentence, []).append(h.words)
         asks = [h.words for h in hits if h.phrase.category == "ask"]
+        # A sign in a sentence with no work word of its own is an event even in a work message ("… men nu har
+        # en brukare slutat andas"), as long as the message has a now marker somewhere or no work word at all.
+        any_now = bool(now_by_sentence)
         kept: list[tuple[Hit, list[str]]] = []
         for h in signs:
             now = now_by_sentence.get(h.sentence, [])
             if h.phrase.kind == "medical":
                 if asks and not context:
                     kept.append((h, []))
-            elif h.phrase.always or not context or now:
+            elif h.phrase.always:
+                kept.append((h, now))
+            elif h.sentence in over_sentences:
+                continue  # over, or a subject ("statistik över hjärtstopp", "stabil nu")
+            elif not context or now or (any_now and h.sentence not in context_by_sentence):
                 kept.append((h, now if context else []))
         if not kept:
             return None
