@@ -50,3 +50,11 @@ async def test_the_shipped_situations_prefill_a_flow_and_say_so(shipped: Knowled
     assert "you wrote “app”" in text and "Change those answers" in [o.label for o in r.options]
     undo = await engine.handle("c", Incoming(choice="cmd:unfill"))
     assert undo.kind == "question" and "What is your innovation?" in undo.plain_text()
+
+
+def test_a_kind_without_a_card_of_its_own_is_shown_from_what_it_declares(shipped: Knowledge) -> None:
+    from bot.conversation import cards
+
+    entry = next(iter(shipped.glossary.values()))
+    reply = cards.entry_reply(shipped, entry, "en", "glossary")
+    assert reply.title == entry.term.en and entry.definition.en.strip() in reply.text

@@ -194,7 +194,23 @@ def out_of_scope_reply(k: Knowledge, o: OutOfScope, lang: str) -> Reply:
     return Reply(o.answer.get(lang).strip(), title=o.title.get(lang))
 
 
-#: How an entry of each kind is shown when the conversation opens it (flows start instead).
+def entry_reply(k: Knowledge, entry: Any, lang: str, kind: str) -> Reply:
+    """Any entry, from what its kind declares: its title, its answer or definition text if it has one,
+    what it is about, and its sources. Kinds with no card of their own in OPENERS are shown so."""
+    spec = BY_NAME[kind]
+    body = [text.get(lang).strip() for name in ("answer", "definition", "summary", "text") if (text := getattr(entry, name, None)) is not None]
+    regs, ags = spec.about(entry)
+    about = about_line(k, regs, ags, lang)
+    return Reply("\n\n".join([*body, *([about] if about else [])]), title=spec.title(entry, lang), citations=citations(spec.sources(entry), lang))
+
+
+def open_entry(k: Knowledge, kind: str, entry: Any, lang: str) -> Reply:
+    opener = OPENERS.get(kind)
+    return opener(k, entry, lang) if opener is not None else entry_reply(k, entry, lang, kind)
+
+
+#: How an entry of each kind is shown when the conversation opens it (flows start instead); a kind not
+#: named here gets the generic `entry_reply`.
 OPENERS: dict[str, Callable[[Knowledge, Any, str], Reply]] = {
     "topic": topic_reply,
     "regulation": regulation_reply,

@@ -211,7 +211,7 @@ class Dialogue(Commands, FlowRunner, Explain):
         regs, ags = self._about(target)
         if target.kind == "flow":
             return self._start_flow(state, target.id)
-        reply = cards.OPENERS[target.kind](k, k.table(target.kind)[target.id], lang)
+        reply = cards.open_entry(k, target.kind, k.table(target.kind)[target.id], lang)
         if also:
             extra = [Option(cards.target_title(k, m.target.kind, m.target.id, lang), f"go:{m.target.key}") for m in also]
             offered = {o.value: o for o in (*extra, *reply.options) if o.value != f"go:{target.key}"}
