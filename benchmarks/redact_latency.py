@@ -9,7 +9,7 @@ import argparse
 import statistics
 import time
 
-from bot.privacy import redact
+from bot.understanding.privacy import redact
 
 PLAIN = "Är vår app en medicinteknisk produkt om den används av sjuksköterskor på avdelningen och vad säger MDR? "
 DENSE = "Patienten 19121212-1212 ringde från (070) 123 45 67, mejla anna(at)region.se. Anna Svensson har diabetes. "
