@@ -61,9 +61,9 @@ from tests.support.teams_client import CREDENTIAL_ENV, Server, person
 ROOT = Path(__file__).resolve().parent.parent.parent
 CONVERSATIONS = 200
 MESSAGES = 20
-LIMIT = 150.0  # seconds for one whole load run (2 cores; runs take 25–50 s here); asyncio.wait_for makes it a hard bound
+LIMIT = 400.0  # seconds: a hard bound on one whole load run (they take 25–120 s here); it stops a hung run, it is not a speed test
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30)
-WAIT = 30.0  # seconds a conversation waits for a reply before it gives up (the run then fails with what arrived)
+WAIT = 90.0  # seconds a conversation waits for a reply before it gives up (the run then fails with what arrived); generous: a busy 2-core machine is slow, not wrong
 SETTLE = 0.3  # seconds of quiet after the last expected reply: anything extra would have arrived by then
 
 # -- scripts -------------------------------------------------------------------------------------
