@@ -164,6 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logsafe.level_from_env(args.verbose), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logsafe.install()
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        load_settings()  # every variable at once: a wrong value stops here, in one line
+    except SettingsError as exc:
+        print(f"regellots: configuration: {exc}", file=sys.stderr)
+        return 2
     try:
         return COMMANDS[args.command](args)
     except StateFileError as exc:  # a state file that cannot be used: one line, not a traceback
