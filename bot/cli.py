@@ -162,8 +162,6 @@ def cmd_eval_routes(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logsafe.level_from_env(args.verbose), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logsafe.install()
     from bot.settings import SettingsError, load_settings
 
     try:
@@ -171,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"regellots: configuration: {exc}", file=sys.stderr)
         return 2
+    logging.basicConfig(level=logsafe.level_from_env(args.verbose), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logsafe.install()
     try:
         return COMMANDS[args.command](args)
     except StateFileError as exc:  # a state file that cannot be used: one line, not a traceback

@@ -162,7 +162,7 @@ def test_files_the_build_needs_exist(name: str) -> None:
 
 
 def test_compose_runs_teams_telegram_and_redis_behind_the_proxy_with_secrets_required() -> None:
-    from adapters.channel import SHUTDOWN_SECONDS
+    from adapters.channel import DEFAULT_GRACE
 
     services = compose()["services"]
     assert {"redis", "teams", "telegram", "proxy"} <= set(services)
@@ -172,7 +172,7 @@ def test_compose_runs_teams_telegram_and_redis_behind_the_proxy_with_secrets_req
         assert env["REGELLOTS_ENV"] == "production" and env["REGELLOTS_STATE"].startswith("redis://redis:")
         assert env["REGELLOTS_SALT"].startswith("${REGELLOTS_SALT:?"), "the salt must come from the environment, never a default"
         grace = int(str(service["stop_grace_period"]).removesuffix("s"))
-        assert grace > SHUTDOWN_SECONDS, f"{name}: the stop grace period must outlast the drain"
+        assert grace > float(env.get("REGELLOTS_DRAIN_SECONDS", DEFAULT_GRACE)), f"{name}: the stop grace period must outlast the drain"
         command = service["command"]
         assert env["PORT"] == command[command.index("--port") + 1], f"{name}: the health check probes $PORT"
         assert service["depends_on"]["redis"]["condition"] == "service_healthy"
