@@ -1,28 +1,36 @@
 # Regellotsen: one image for every channel; the command picks the channel.
-FROM python:3.11-slim
-
-ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
-    REGELLOTS_KNOWLEDGE=/app/knowledge \
-    REGELLOTS_STATE=/data/state.sqlite3 \
-    PORT=3978
-
-WORKDIR /app
+# Stage 1 builds the wheel (code and the shipped knowledge base); stage 2 installs only the wheel.
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY adapters ./adapters
-RUN pip install --no-compile . && useradd --system --uid 10001 --home-dir /app regellots \
-    && mkdir -p /data && chown regellots /data
 COPY knowledge ./knowledge
+RUN pip wheel --quiet --no-deps --wheel-dir /wheels .
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    REGELLOTS_ENV=production \
+    REGELLOTS_STATE=/data/state.sqlite3 \
+    PORT=3978
+COPY --from=build /wheels /wheels
+RUN pip install --quiet --no-compile /wheels/*.whl && rm -rf /wheels \
+    && useradd --system --uid 10001 --home-dir /data regellots \
+    && mkdir -p /data && chown regellots /data
 
 USER regellots
+WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 3978
 
-# Liveness of the HTTP channels (Teams, Telegram webhook): the process answers /healthz.
+# Every long-running mode serves /healthz on $PORT: Teams, the Telegram webhook, and Telegram long
+# polling (health only). Run Telegram with PORT set to the port it listens on (see docs/deploy.md).
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
-    CMD python -c "import os,urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\",\"3978\")}/healthz', timeout=2)" || exit 1
+    CMD ["python", "-m", "bot.healthcheck"]
 
 # docker stop sends this; the bot finishes accepted turns within REGELLOTS_DRAIN_SECONDS (docs/deploy.md)
 STOPSIGNAL SIGTERM

@@ -6,11 +6,13 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup chat test test-quick lint validate eval bench docs clean
 
+# Set-up prints one line; pip's own output (and the build backend's notes) only if it fails.
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@echo "setting up $(VENV) (Python packages; about a minute the first time)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip >$(VENV)/setup.log 2>&1 || (cat $(VENV)/setup.log; exit 1)
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]' >>$(VENV)/setup.log 2>&1 || (cat $(VENV)/setup.log; exit 1)
+	@touch $(STAMP)
 
 setup: $(STAMP)
 
@@ -41,10 +43,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_latency.py --scale 10
 	$(BIN)/python benchmarks/startup_memory.py
 
-# Regenerate what is derived from the knowledge: editor schemas and flow pictures.
+# Regenerate what is derived: editor schemas and flow pictures from the knowledge, and the
+# configuration table (README) and .env.example from bot/settings.py.
 docs: $(STAMP)
-	$(BIN)/regellots schema
 	$(BIN)/regellots schema --link knowledge
+	$(BIN)/python -m bot.settings --write
 	$(BIN)/regellots graph --all --out docs/flows.md
 
 clean:

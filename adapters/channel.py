@@ -1,7 +1,7 @@
 """The one base every channel builds on: the common life of a channel, written once.
 
 A channel (console, Telegram, Teams, …) owns an `Engine` and its state store,
-keeps the knowledge hot-reloading while it runs, answers health and readiness
+keeps the knowledge hot-reloading while it runs, answers health, readiness and metrics
 on HTTP, keeps one conversation's replies in order, and shuts down cleanly.
 What is left to a channel is translation: its input into `Incoming`, a
 `Response` into its messages. A new channel is one module with a subclass of
@@ -13,16 +13,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from aiohttp import web
 
+from bot import metrics
 from bot.conversation import hotreload
 from bot.conversation.engine import Engine, load_engine
 from bot.conversation.replies import Response
+from bot.settings import load_settings
 from bot.state import ConversationLocks, open_store
 from bot.understanding.pipeline import Incoming
 
@@ -39,15 +40,10 @@ DEFAULT_GRACE = 20.0  # seconds; docker-compose.yml's stop_grace_period leaves 1
 
 
 def drain_seconds() -> float:
-    """$REGELLOTS_DRAIN_SECONDS: how long a stopping channel finishes accepted work (default 20)."""
-    raw = os.environ.get("REGELLOTS_DRAIN_SECONDS", "").strip()
-    try:
-        value = float(raw) if raw else DEFAULT_GRACE
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 3600:
-        raise ValueError(f"REGELLOTS_DRAIN_SECONDS must be 0–3600 seconds, not {raw!r}")
-    return value
+    """$REGELLOTS_DRAIN_SECONDS: how long a stopping channel finishes accepted work (default 20).
+
+    A wrong value raises SettingsError (a ValueError) naming the variable."""
+    return load_settings().drain_seconds
 C = TypeVar("C", bound="Channel")
 
 
@@ -73,7 +69,7 @@ class Channel:
     def from_environment(cls: type[C], knowledge: Path | None = None, *, state: str | None = None, **options: Any) -> C:
         """Load the knowledge (or exit with its problems), open the store named by `state` or
         $REGELLOTS_STATE (an SQLite file by default), and make the channel (with its own `options`)."""
-        store = open_store(state if state is not None else os.environ.get("REGELLOTS_STATE"))
+        store = open_store(state if state is not None else load_settings().state)
         return cls(load_engine(knowledge, store, channel=cls.name), **options)
 
     async def turn(
@@ -92,7 +88,10 @@ class Channel:
         async with self._serial.lock(conversation):
             if before is not None:
                 await before()
-            return await self.engine.handle(conversation, incoming, user=user, deliver=deliver, message_id=message_id)
+            with metrics.timed_reply(self.name):  # until the replies were delivered (they are, inside handle)
+                response = await self.engine.handle(conversation, incoming, user=user, deliver=deliver, message_id=message_id)
+            metrics.turn(self.name, response.kind)
+            return response
 
     # -- accepted work, answered after the request --------------------------
 
@@ -178,11 +177,12 @@ class Channel:
         return web.json_response({"status": "unavailable"}, status=503)
 
     def http_app(self, *, client_max_size: int = 256 * 1024) -> web.Application:
-        """An aiohttp app with GET /healthz and /readyz whose start-up and clean-up run `start` and `stop`;
+        """An aiohttp app with GET /healthz, /readyz and /metrics whose start-up and clean-up run `start` and `stop`;
         the channel adds its own routes."""
         app = web.Application(client_max_size=client_max_size)
         app.router.add_get("/healthz", self.healthz)
         app.router.add_get("/readyz", self.readyz)
+        metrics.add_route(app)
 
         async def on_startup(_app: web.Application) -> None:
             await self.start()

@@ -1,11 +1,13 @@
-"""Microsoft Teams: the aiohttp server and the Bot Framework SDK (botbuilder) around the engine.
+"""Microsoft Teams: the aiohttp server around the engine, on one of two SDKs.
 
 Routes: `POST /api/messages` (Activities from the Bot Connector), `GET /healthz`
-(liveness) and `GET /readyz` (knowledge loaded and state store reachable).
-What an Activity means and how replies look lives in `adapters.teams_activity`
-(plain JSON, SDK-neutral); `_BotFramework` below is the only code that touches
-botbuilder (authenticating requests, sending replies), so moving to the
-Microsoft 365 Agents SDK replaces that class and nothing outside adapters/.
+(liveness), `GET /readyz` (knowledge loaded and state store reachable) and
+`GET /metrics`. What an Activity means and how replies look lives in
+`adapters.teams_activity` (plain JSON, SDK-neutral). The SDK only authenticates
+requests and sends replies, behind three operations (`activity`, `authenticate`,
+`reply`): `adapters.teams_agents.AgentsFramework` on the Microsoft 365 Agents SDK
+(the default, supported) or `_BotFramework` below on botbuilder (archived by its
+maker; kept for the design card), chosen by `REGELLOTS_TEAMS_SDK`.
 
 Message text is never logged: only activity types, conversation types, reply
 kinds, counts, lengths and a short hash of the conversation id.
@@ -16,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,9 +37,11 @@ from adapters.teams_activity import (
 )
 from bot.conversation.engine import Engine
 from bot.conversation.replies import Response
+from bot.settings import load_settings
 
 log = logging.getLogger("regellotsen.teams")
 
+SDKS = ("agents", "botbuilder")
 APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
 
 
@@ -53,16 +56,20 @@ class TeamsSettings:
     #: Where replies may go when authenticated ($REGELLOTS_TEAMS_SERVICE_HOSTS, comma-separated host, host:port
     #: or *.domain); without credentials only localhost, 127.0.0.1 and [::1].
     service_hosts: tuple[str, ...] = TEAMS_SERVICE_HOSTS
+    sdk: str = "agents"  # REGELLOTS_TEAMS_SDK: "agents" (Microsoft 365 Agents SDK) or "botbuilder"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TeamsSettings:
-        env = os.environ if env is None else env
+        """From the settings model (bot.settings); SettingsError (a ValueError) on a wrong value."""
+        s = load_settings(dict(env) if env is not None else None)
+        hosts = tuple(h.strip() for h in (s.teams_service_hosts or "").split(",") if h.strip()) or TEAMS_SERVICE_HOSTS
         return cls(
-            app_id=env.get("MicrosoftAppId", "").strip(),
-            app_password=env.get("MicrosoftAppPassword", ""),
-            app_type=env.get("MicrosoftAppType", "").strip() or "MultiTenant",
-            tenant_id=env.get("MicrosoftAppTenantId", "").strip(),
-            service_hosts=tuple(h.strip() for h in env.get("REGELLOTS_TEAMS_SERVICE_HOSTS", "").split(",") if h.strip()) or TEAMS_SERVICE_HOSTS,
+            app_id=s.app_id,
+            app_password=s.secret("app_password"),
+            app_type=s.app_type.value,
+            tenant_id=s.tenant_id,
+            service_hosts=hosts,
+            sdk=s.teams_sdk.value,
         )
 
     @property
@@ -74,12 +81,15 @@ class TeamsSettings:
         kind = APP_TYPES.get(self.app_type.lower())
         if kind is None:
             raise ValueError(f"MicrosoftAppType must be one of {', '.join(APP_TYPES.values())}")
+        if self.sdk not in SDKS:
+            raise ValueError(f"REGELLOTS_TEAMS_SDK must be one of {', '.join(SDKS)}")
         if not self.app_id:
             return
         if kind != "UserAssignedMSI" and not self.app_password:
             raise ValueError("MicrosoftAppPassword is required when MicrosoftAppId is set")
         if kind != "MultiTenant" and not self.tenant_id:
             raise ValueError(f"MicrosoftAppTenantId is required for MicrosoftAppType={kind}")
+
 
 
 # -- botbuilder (the SDK-specific part) ---------------------------------------
@@ -151,6 +161,8 @@ def _unblock_key_refresh() -> None:
 class _BotFramework:
     """Authenticate incoming activities and send replies with botbuilder's CloudAdapter."""
 
+    name = "botbuilder"
+
     def __init__(self, settings: TeamsSettings) -> None:
         from types import SimpleNamespace
 
@@ -219,6 +231,19 @@ class _BotFramework:
 
         await self.adapter.process_activity(auth_result, activity, logic)
 
+    async def close(self) -> None:
+        """Nothing to release: botbuilder sends each reply on a new connection."""
+
+
+def framework(settings: TeamsSettings) -> Any:
+    """The SDK host the settings ask for (both have `activity`, `authenticate`, `reply` and `close`)."""
+    settings.check()
+    if settings.sdk == "botbuilder":
+        return _BotFramework(settings)
+    from adapters.teams_agents import AgentsFramework  # imports this module's BadActivity/AuthFailed
+
+    return AgentsFramework(settings.app_id, settings.app_password, settings.app_type, settings.tenant_id)
+
 
 # -- The web app ------------------------------------------------------------
 
@@ -235,7 +260,11 @@ class TeamsBot(Channel):
     def __init__(self, engine: Engine, settings: TeamsSettings | None = None) -> None:
         super().__init__(engine)
         self.settings = settings if settings is not None else TeamsSettings.from_env()
-        self.framework = _BotFramework(self.settings)
+        self.framework = framework(self.settings)
+
+    async def stop(self) -> None:
+        await self.framework.close()
+        await super().stop()
 
     async def messages(self, request: web.Request) -> web.Response:
         if request.content_type != "application/json":
@@ -328,5 +357,7 @@ def run(bot: TeamsBot, host: str = "127.0.0.1", port: int = 3978) -> None:
     """Serve the bot until stopped (SIGTERM or SIGINT); replies in flight are drained first."""
     logging.getLogger("msrest").setLevel(logging.WARNING)  # its HTTP logger could print message bodies
     app = bot.app()
-    log.warning("Teams bot listening on http://%s:%d/api/messages (%s)", host, port, bot.engine.knowledge.summary())
+    log.warning(
+        "Teams bot (%s SDK) listening on http://%s:%d/api/messages (%s)", bot.framework.name, host, port, bot.engine.knowledge.summary()
+    )
     web.run_app(app, host=host, port=port, print=None, shutdown_timeout=5)  # turns drain in on_shutdown (bot.grace)

@@ -16,10 +16,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "teams",
         help="run the Microsoft Teams bot (POST /api/messages)",
         description="Credentials come from MicrosoftAppId, MicrosoftAppPassword, MicrosoftAppType and MicrosoftAppTenantId; "
-        "without MicrosoftAppId the bot runs unauthenticated, for local testing. State: $REGELLOTS_STATE.",
+        "without MicrosoftAppId the bot runs unauthenticated, for local testing. State: $REGELLOTS_STATE. "
+        "SDK: $REGELLOTS_TEAMS_SDK (agents, the default, or botbuilder).",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 in a container)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--port", type=int, default=None, help=f"port (default $PORT, else {DEFAULT_PORT})")
     knowledge_arg(p)
 
     from adapters.teams_manifest import PackageOptions
@@ -40,17 +41,22 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 @command("teams")
 def cmd_teams(args: argparse.Namespace) -> int:
     from adapters.teams import TeamsBot, TeamsSettings, run
+    from bot.settings import load_settings
 
+    config = load_settings()  # already checked by bot.cli.main: a wrong value stopped the start there
+    problems = config.teams_problems() + config.production_problems("teams")
     settings = TeamsSettings.from_env()
     try:
         settings.check()
     except ValueError as exc:
-        print(f"regellots teams: {exc}", file=sys.stderr)
+        problems.append(str(exc))
+    if problems:
+        print(f"regellots teams: {problems[0]}", file=sys.stderr)
         return 2
     from bot import logsafe
 
     logsafe.install(secrets=[settings.app_password])
-    run(TeamsBot.from_environment(args.knowledge, settings=settings), host=args.host, port=args.port)
+    run(TeamsBot.from_environment(args.knowledge, settings=settings), host=args.host, port=args.port or config.port or DEFAULT_PORT)
     return 0
 
 

@@ -59,6 +59,7 @@ from telegram.ext import (
 )
 
 from adapters.channel import Channel
+from adapters.telegram_request import AiohttpRequest
 from bot.conversation.engine import Engine
 from bot.conversation.messages import t
 from bot.conversation.replies import Option, Reply, Response
@@ -522,6 +523,9 @@ def build_application(engine: Engine, token: str, *, base_url: str | None = None
         .token(token)
         .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
         .concurrent_updates(64)  # ordering within a conversation: TelegramAdapter._serial
+        # One keep-alive aiohttp pool for the Bot API (httpx's pool scans its connections on every call).
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

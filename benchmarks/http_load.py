@@ -114,6 +114,7 @@ async def teams(args: argparse.Namespace, plans_for: list[list[Step]]) -> bool:
     connector, run = await FakeConnector().start(), Run()
     try:
         options = ["--fast-msrest"] if args.fast_msrest else []
+        profiling(args, "teams")
         async with serving("teams", args.knowledge, state=args.state, options=options) as server, http_session() as http:
             cpu = server.cpu()
             run, ids = await drive_teams(teams_client(connector, server.url, http), plans, patient=True)
@@ -124,7 +125,9 @@ async def teams(args: argparse.Namespace, plans_for: list[list[Step]]) -> bool:
         check = str(exc).splitlines()[0]
     finally:
         await connector.stop()
-    report("Teams: POST /api/messages (botbuilder CloudAdapter, aiohttp)" + (", msrest fix" if args.fast_msrest else ""), run, check)
+    host = "Microsoft 365 Agents SDK" if args.teams_sdk == "agents" else "botbuilder CloudAdapter" + (", msrest fix" if args.fast_msrest else "")
+    report(f"Teams: POST /api/messages ({host}, aiohttp)", run, check)
+    show_profile(args, "teams")
     return check is None and not run.errors
 
 
@@ -134,6 +137,7 @@ async def telegram(args: argparse.Namespace, plans_for: list[list[Step]]) -> boo
     run = Run()
     try:
         options = ["--rate-limit"] if args.telegram_rate_limit else []
+        profiling(args, "telegram")
         async with serving("telegram", args.knowledge, state=args.state, api=fake.base_url, options=options) as server:
             cpu = server.cpu()
             run, facts = await drive_telegram(fake, server.url, plans, patient=True)
@@ -144,8 +148,31 @@ async def telegram(args: argparse.Namespace, plans_for: list[list[Step]]) -> boo
     finally:
         await fake.close()
     limiter = "AIORateLimiter as shipped" if args.telegram_rate_limit else "rate limiter off"
+    show_profile(args, "telegram")
     report(f"Telegram: webhook (the channel's aiohttp route, python-telegram-bot; {limiter}; replies via the fake Bot API)", run, check)
     return check is None and not run.errors and not run.stalled
+
+
+def profiling(args: argparse.Namespace, channel: str) -> None:
+    """--profile DIR: the server process (tests/support/load.py) runs under cProfile and writes DIR/CHANNEL.prof."""
+    if args.profile is None:
+        os.environ.pop("REGELLOTS_LOAD_PROFILE", None)
+        return
+    args.profile.mkdir(parents=True, exist_ok=True)
+    os.environ["REGELLOTS_LOAD_PROFILE"] = str((args.profile / f"{channel}.prof").resolve())
+
+
+def show_profile(args: argparse.Namespace, channel: str, top: int = 25) -> None:
+    if args.profile is None or not (args.profile / f"{channel}.prof").exists():
+        return
+    import io
+    import pstats
+
+    out = io.StringIO()
+    stats = pstats.Stats(str(args.profile / f"{channel}.prof"), stream=out)
+    stats.sort_stats("cumulative").print_stats(top)
+    print(f"\n{channel}: server profile, top {top} by cumulative time ({args.profile / f'{channel}.prof'})")
+    print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[-6000:])
 
 
 def _check(check: object) -> str | None:
@@ -196,10 +223,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--fast-msrest", action="store_true", help="Teams: a frozenset for msrest's retry codes (see tests/test_load.fast_msrest)"
     )
+    parser.add_argument("--profile", type=Path, default=None, help="run the server under cProfile; write CHANNEL.prof files here and print the top functions")
+    parser.add_argument("--teams-sdk", choices=["agents", "botbuilder"], default="agents", help="Teams: the SDK host (REGELLOTS_TEAMS_SDK)")
     parser.add_argument("--telegram-rate-limit", action="store_true", help="Telegram: keep the adapter's AIORateLimiter (30 calls/s)")
     return parser.parse_args(argv)
 
 
 if __name__ == "__main__":
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    sys.exit(asyncio.run(main(parse())))
+    arguments = parse()
+    os.environ["REGELLOTS_TEAMS_SDK"] = arguments.teams_sdk  # the server process inherits it
+    sys.exit(asyncio.run(main(arguments)))

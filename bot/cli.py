@@ -162,6 +162,13 @@ def cmd_eval_routes(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        load_settings()  # every variable at once: a wrong value stops here, in one line
+    except SettingsError as exc:
+        print(f"regellots: configuration: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logsafe.level_from_env(args.verbose), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logsafe.install()
     try:

@@ -19,7 +19,6 @@ The library loggers are also set to WARNING, so their records are not even made.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 
 #: Loggers of libraries that log payloads or URLs with credentials below WARNING.
@@ -85,7 +84,9 @@ def install(secrets: Iterable[str] = ()) -> SafeLogs:
 
 def level_from_env(verbose: bool) -> int:
     """$REGELLOTS_LOG_LEVEL (DEBUG, INFO, WARNING, ERROR), else INFO with -v, else WARNING."""
-    raw = os.environ.get("REGELLOTS_LOG_LEVEL", "").strip().upper()
-    if raw in LEVELS:
-        return LEVELS[raw]
+    from bot.settings import load_settings
+
+    level = load_settings().log_level
+    if level is not None:
+        return LEVELS[level.value]
     return logging.INFO if verbose else logging.WARNING

@@ -84,6 +84,9 @@ async def test_healthz_answers_while_the_key_endpoint_hangs(kb: Knowledge, monke
     monkeypatch.setenv("MicrosoftAppPassword", "not-a-real-secret")
     monkeypatch.delenv("MicrosoftAppType", raising=False)
     monkeypatch.setenv("REGELLOTS_WATCH", "0")
+    # botbuilder's own key refresh (adapters.teams._unblock_key_refresh). The Agents SDK host fetches keys with
+    # PyJWKClient in a worker thread (JwtTokenValidator), so its loop never waits on the key endpoint.
+    monkeypatch.setenv("REGELLOTS_TEAMS_SDK", "botbuilder")
     connector = await FakeConnector().start()
     with SlowKeys() as keys:
         # Point the SDK's key cache for the channel's metadata URL at the slow endpoint.

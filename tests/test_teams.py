@@ -52,8 +52,15 @@ def store() -> MemoryStore:
     return MemoryStore()
 
 
+@pytest.fixture(params=["agents", "botbuilder"])
+def sdk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every server test runs on both Teams hosts: the Microsoft 365 Agents SDK and botbuilder (REGELLOTS_TEAMS_SDK)."""
+    monkeypatch.setenv("REGELLOTS_TEAMS_SDK", request.param)
+    return str(request.param)
+
+
 @pytest.fixture
-async def server(kb: Knowledge, connector: FakeConnector, store: MemoryStore, monkeypatch: pytest.MonkeyPatch):
+async def server(sdk: str, kb: Knowledge, connector: FakeConnector, store: MemoryStore, monkeypatch: pytest.MonkeyPatch):
     for name in (*CREDENTIAL_ENV, "REGELLOTS_WATCH"):
         monkeypatch.delenv(name, raising=False)
     srv = await Server(Engine(kb, store, channel="teams"), connector).start()
@@ -224,14 +231,15 @@ async def test_unknown_and_unused_activity_types_are_acknowledged_silently(serve
     assert "Jag är Regellotsen" in (await server.send(server.activity("message", text="hej", value={"other": "x"})))[-1].text
 
 
-async def test_failing_connector_is_logged_and_the_next_turn_still_answers(server: Server, caplog: pytest.LogCaptureFixture) -> None:
+async def test_failing_connector_is_logged_and_the_next_turn_still_answers(sdk: str, server: Server, caplog: pytest.LogCaptureFixture) -> None:
     # The POST is answered before the reply is sent (the Bot Service expects that); a connector that
     # refuses the reply is logged by type, never a 500 with a trace, and stops nothing.
     with caplog.at_level(logging.ERROR, logger="regellotsen.teams"):
         status, body = await server.post(server.message("hej", serviceUrl=server.connector.url + "refuse/"))
     assert status == 200
     assert server.connector.refused >= 1
-    assert "could not reply through the Bot Connector: ErrorResponseException" in caplog.text
+    error = {"agents": "ReplyFailed", "botbuilder": "ErrorResponseException"}[sdk]
+    assert f"could not reply through the Bot Connector: {error}" in caplog.text
     assert (await server.say("hej"))[0].type == "message"
 
 
@@ -252,7 +260,7 @@ class _DownStore(MemoryStore):
         raise ConnectionError("store down")
 
 
-async def test_readyz_is_503_when_the_store_is_down(kb: Knowledge, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_readyz_is_503_when_the_store_is_down(sdk: str, kb: Knowledge, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in CREDENTIAL_ENV:
         monkeypatch.delenv(name, raising=False)
     srv = await Server(Engine(kb, _DownStore()), connector).start()
@@ -263,7 +271,7 @@ async def test_readyz_is_503_when_the_store_is_down(kb: Knowledge, connector: Fa
         await srv.stop()
 
 
-async def test_with_an_app_id_requests_without_a_valid_token_get_401(kb: Knowledge, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_with_an_app_id_requests_without_a_valid_token_get_401(sdk: str, kb: Knowledge, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MicrosoftAppId", APP_ID)
     monkeypatch.setenv("MicrosoftAppPassword", "not-a-real-secret")
     monkeypatch.delenv("MicrosoftAppType", raising=False)
@@ -470,10 +478,35 @@ def test_package_options_are_validated(tmp_path: Path, capsys: pytest.CaptureFix
 def test_cli_registers_the_teams_commands() -> None:
     args = build_parser().parse_args(["teams", "--port", "4000", "--knowledge", "tests/fixtures/kb"])
     assert (args.command, args.host, args.port, args.knowledge) == ("teams", "127.0.0.1", 4000, Path("tests/fixtures/kb"))
-    assert build_parser().parse_args(["teams"]).port == 3978
+    assert build_parser().parse_args(["teams"]).port is None  # then $PORT, else 3978 (adapters.teams_cli)
 
 
 async def test_replies_carry_the_language_they_are_written_in(connector: FakeConnector, server: Server) -> None:
     """The SDK would stamp replies with the client's locale (sv-SE); a user who chose English gets en-US."""
     [reply] = await server.say("/lang en")
     assert reply.text.startswith("OK, I'll answer in English") and reply.activity.get("locale") == "en-US"
+
+
+async def test_metrics_count_turns_without_text_or_ids(server: Server) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    async def scrape() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        assert server.http is not None
+        async with server.http.get(server.url + "/metrics") as r:
+            assert r.status == 200 and r.headers["Content-Type"].startswith("text/plain")
+            text = await r.text()
+        assert "hemligfråga" not in text and "aad-object" not in text and "personal-chat" not in text
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value for f in text_string_to_metric_families(text) for s in f.samples}
+
+    before = await scrape()
+    await server.say("hemligfråga om medicinteknisk produkt")
+    await server.say("hemligfråga zebrakrokodil")
+    after = await scrape()
+
+    def delta(name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    assert delta("regellots_reply_seconds_count", channel="teams") == 2
+    kinds = {labels: after[(name, labels)] - before.get((name, labels), 0.0) for name, labels in after if name == "regellots_turns_total"}
+    assert sum(kinds.values()) == 2 and all(dict(labels)["channel"] == "teams" for labels, n in kinds.items() if n)

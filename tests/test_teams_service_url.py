@@ -18,7 +18,7 @@ from aiohttp import web
 
 from adapters.teams_activity import LOOPBACK_HOSTS, TEAMS_SERVICE_HOSTS, host_allowed, is_loopback, service_url_allowed
 
-from .test_teams import CREDENTIAL_ENV, Server, connector, server, store  # noqa: F401 — fixtures
+from .test_teams import CREDENTIAL_ENV, Server, connector, sdk, server, store  # noqa: F401 — fixtures
 
 BAD_FORMS = [
     "http://127.0.0.2:{victim}\\@127.0.0.1:{port}/",  # backslash: urlsplit sees 127.0.0.1, some clients 127.0.0.2
@@ -148,6 +148,9 @@ async def test_with_credentials_only_the_operators_hosts_get_replies(kb, connect
         return object()  # as if the token were valid: what is checked here is what comes after it
 
     monkeypatch.setattr(teams._BotFramework, "authenticate", accept_any_token)
+    from adapters.teams_agents import AgentsFramework
+
+    monkeypatch.setattr(AgentsFramework, "authenticate", accept_any_token)  # the same for the default SDK
     srv = await Server(Engine(kb, MemoryStore()), connector).start()
     try:
         assert srv.bot.settings.service_hosts == ("smba.trafficmanager.net", "127.0.0.1")

@@ -9,12 +9,12 @@ stored, and records what it could not answer.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bot import metrics
 from bot.conversation.dialogue import Dialogue
 from bot.conversation.messages import t
 from bot.conversation.replies import Reply, Response
@@ -22,6 +22,7 @@ from bot.knowledge import Knowledge
 from bot.knowledge.loading import load_knowledge
 from bot.knowledge.parameters import activate
 from bot.knowledge.yamlfile import Problem
+from bot.settings import load_settings
 from bot.state import ConversationState, MemoryStore, StateStore
 from bot.state.records import SEEN_IDS
 from bot.understanding.language import from_locale, guess_language
@@ -37,7 +38,8 @@ class Engine:
         self.store: StateStore = store if store is not None else MemoryStore()
         self.channel = channel
         # Salt for hashing user ids in records; random per process unless configured.
-        self._salt = os.environ.get("REGELLOTS_SALT") or secrets.token_hex(16)
+        self._salt = load_settings().secret("salt") or secrets.token_hex(16)
+        metrics.knowledge_loaded(knowledge.version)
 
     @property
     def knowledge(self) -> Knowledge:
@@ -50,16 +52,19 @@ class Engine:
             log.error("knowledge reload refused: %d problem(s); the previous knowledge keeps serving", len(problems))
             for problem in problems:
                 log.error("%s", problem)
+            metrics.reload(False)
             return False, problems
         if knowledge.version != self._knowledge.version:
             log.info("knowledge reloaded: %s (version %s)", knowledge.summary(), knowledge.version)
         self._knowledge = knowledge
+        metrics.reload(True, knowledge.version)
         return True, problems
 
     async def ready(self) -> bool:
         try:
             return await self.store.ready()
         except Exception:  # noqa: BLE001 — readiness must answer, not raise
+            metrics.store_error("ready")
             return False
 
     async def handle(
@@ -106,6 +111,7 @@ class Engine:
                         delivery_failed = exc
         except Exception as exc:  # noqa: BLE001 — storage trouble must not crash a conversation
             log.error("conversation store unavailable: %s", type(exc).__name__)
+            metrics.store_error("turn")
             return await self._unavailable(incoming, deliver)
         if delivery_failed is not None:
             raise delivery_failed
@@ -142,6 +148,7 @@ class Engine:
             await self.store.record(event)
         except Exception as exc:  # noqa: BLE001 — losing a statistic must not lose the answer
             log.warning("could not record an unanswered question: %s", type(exc).__name__)
+            metrics.store_error("record")
 
 
 def load_engine(directory: Path | None = None, store: StateStore | None = None, channel: str = "console") -> Engine:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 from pathlib import Path
 
 from bot.conversation.engine import Engine
 from bot.knowledge.loader import knowledge_files
+from bot.settings import load_settings
 
 log = logging.getLogger("regellotsen.reload")
 
@@ -47,9 +47,10 @@ def start_reloading(engine: Engine, *, interval: float | None = None) -> asyncio
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # no signals off the main thread / on Windows
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(asyncio.to_thread(engine.reload)))
-    if os.environ.get("REGELLOTS_WATCH", "1") == "0":
+    settings = load_settings()
+    if not settings.watch:
         return None
-    every = interval if interval is not None else float(os.environ.get("REGELLOTS_WATCH_INTERVAL", "2"))
+    every = interval if interval is not None else settings.watch_interval
     # The first snapshot is taken now, so a change made before the task first runs is not missed.
     task = loop.create_task(watch(engine, every, snapshot(engine.knowledge.directory)), name="knowledge-watch")
     log.info("watching %s for knowledge changes every %.1fs", engine.knowledge.directory, every)

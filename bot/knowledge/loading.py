@@ -6,9 +6,10 @@ validated, so a broken edit never takes the bot down.
 
 from __future__ import annotations
 
-import os
+import contextlib
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from bot.knowledge.loaded import Knowledge, assemble
@@ -16,11 +17,30 @@ from bot.knowledge.loader import ParsedFile, knowledge_files, label_for, parse_f
 from bot.knowledge.validation import validate
 from bot.knowledge.yamlfile import Problem
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "knowledge"
+#: The package the shipped knowledge base is installed as (the knowledge/ directory of the checkout).
+SHIPPED_PACKAGE = "regellotsen_knowledge"
+
+
+def shipped_directory() -> Path:
+    """The shipped knowledge base, wherever Regellotsen is installed (a checkout, editable or a wheel).
+
+    Read through importlib.resources; a zipped install is extracted once, to a directory that lives as
+    long as the process (the loader and the file watch need real files)."""
+    root = resources.files(SHIPPED_PACKAGE)
+    if isinstance(root, Path):
+        return root
+    return Path(_KEEP.enter_context(resources.as_file(root)))
+
+
+_KEEP = contextlib.ExitStack()
+DEFAULT_DIR = shipped_directory()
 
 
 def default_directory() -> Path:
-    return Path(os.environ.get("REGELLOTS_KNOWLEDGE") or DEFAULT_DIR)
+    """$REGELLOTS_KNOWLEDGE, else the shipped knowledge base."""
+    from bot.settings import load_settings
+
+    return load_settings().knowledge or shipped_directory()
 
 
 @dataclass

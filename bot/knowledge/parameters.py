@@ -34,6 +34,7 @@ _FROM = {"sv": "från {day}: {value}", "en": "from {day}: {value}"}
 
 def today() -> date:
     """The day texts and rules are rendered for; `REGELLOTS_TODAY=YYYY-MM-DD` freezes it (tests, previews)."""
+    # Read directly (this runs for every rendered text); bot.settings declares and checks the variable at start.
     frozen = os.environ.get("REGELLOTS_TODAY")
     return date.fromisoformat(frozen) if frozen else date.today()
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.commandline import command, knowledge_arg
 from bot.knowledge import Knowledge
+from bot.settings import load_settings
 
 
 def _date(text: str) -> date:
@@ -59,7 +60,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--json", action="store_true", help="one JSON document")
 
     p = sub.add_parser("schema", help="write JSON Schemas of the knowledge and test files, for editors")
-    p.add_argument("--out", type=Path, default=None, help="directory (default: knowledge/_schema of the shipped knowledge)")
+    p.add_argument("--out", type=Path, default=None, help="directory (default: DIR/_schema with --link DIR, else ./_schema)")
     p.add_argument("--link", type=Path, default=None, metavar="DIR", help="also add the schema line to every YAML file under DIR that lacks it")
 
     p = sub.add_parser("graph", help="draw a flow as Mermaid or Graphviz dot")
@@ -170,7 +171,7 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
             return 2
         since = datetime.combine(day, datetime.min.time()).timestamp()
         since_text = f" since {day.isoformat()}"
-    spec = args.state or os.environ.get("REGELLOTS_STATE")
+    spec = args.state or load_settings().state
     if not spec and not default_state_path().exists():
         print(f"no unanswered questions recorded (no state file at {default_state_path()}; set --state or REGELLOTS_STATE)")
         return 0
@@ -197,11 +198,12 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
 
 @command("schema")
 def cmd_schema(args: argparse.Namespace) -> int:
-    from bot.knowledge import DEFAULT_DIR
     from bot.knowledge.loader import knowledge_files
     from bot.maintain.schema import KNOWLEDGE_SCHEMA, SCHEMA_DIR, add_modeline, write
 
-    out = args.out or DEFAULT_DIR / SCHEMA_DIR
+    # Where the user says; else beside the files to link; else the working directory — never into the
+    # installed package (site-packages).
+    out = args.out or (args.link / SCHEMA_DIR if args.link is not None else Path.cwd() / SCHEMA_DIR)
     for path in write(out):
         print(f"wrote {path}")
     if args.link is not None:

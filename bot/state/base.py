@@ -16,7 +16,6 @@ expires.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,30 +31,20 @@ class StoreUnavailable(RuntimeError):
 
 
 def ttl_from_env(default: float = DEFAULT_TTL) -> float:
-    """Seconds an idle conversation is kept: $REGELLOTS_TTL_DAYS (days, > 0) or the default."""
-    raw = os.environ.get("REGELLOTS_TTL_DAYS", "").strip()
-    if not raw:
-        return default
-    try:
-        days = float(raw)
-    except ValueError:
-        days = -1.0
-    if not 0 < days < 100_000:  # also refuses nan and inf
-        raise ValueError(f"REGELLOTS_TTL_DAYS must be a positive number of days, not {raw!r}")
-    return days * 24 * 3600
+    """Seconds an idle conversation is kept: $REGELLOTS_TTL_DAYS (days, > 0) or the default.
+
+    A wrong value raises SettingsError (a ValueError) naming the variable."""
+    from bot.settings import load_settings
+
+    settings = load_settings()
+    return settings.ttl_seconds if "ttl_days" in settings.model_fields_set else default
 
 
 def event_cutoff(now: float | None = None) -> float:
     """The time before which events have expired: now − $REGELLOTS_UNANSWERED_DAYS (default 90 days)."""
-    raw = os.environ.get("REGELLOTS_UNANSWERED_DAYS", "").strip()
-    days = DEFAULT_EVENT_RETENTION / 86400
-    if raw:
-        try:
-            days = float(raw)
-        except ValueError:
-            pass
-        if not 0 < days < 100_000:
-            days = DEFAULT_EVENT_RETENTION / 86400
+    from bot.settings import load_settings
+
+    days = load_settings().unanswered_days
     return (time.time() if now is None else now) - days * 86400
 
 

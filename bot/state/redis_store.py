@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -34,6 +33,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.settings import load_settings
 from bot.state.base import DEFAULT_TTL, MAX_EVENTS, ConversationLocks, StoreUnavailable, event_cutoff
 from bot.state.records import event_json
 
@@ -77,7 +77,7 @@ class RedisStore(ConversationLocks):
     ) -> None:
         super().__init__()
         self.ttl = ttl
-        self.prefix = prefix if prefix is not None else os.environ.get("REGELLOTS_REDIS_PREFIX", DEFAULT_PREFIX)
+        self.prefix = prefix if prefix is not None else load_settings().redis_prefix
         self.lock_timeout, self.lock_wait, self.max_events = lock_timeout, lock_wait, max_events
         self._ping_timeout = socket_timeout
         # A blocking pool: under a burst, a message waits for a free connection instead of failing at

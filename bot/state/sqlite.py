@@ -158,8 +158,9 @@ class SQLiteStore(ConversationLocks):
 
 
 def default_state_path() -> Path:
-    base = os.environ.get("REGELLOTS_DATA") or os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "regellotsen" / "state.sqlite3"
+    from bot.settings import load_settings
+
+    return load_settings().data_directory / "regellotsen" / "state.sqlite3"
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

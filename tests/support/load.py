@@ -705,7 +705,7 @@ def serve(argv: Sequence[str] | None = None) -> None:
     if args.channel == "teams":
         if args.fast_msrest:
             fast_msrest()
-        teams.run(teams.TeamsBot(engine, TeamsSettings()), port=args.port)
+        teams.run(teams.TeamsBot(engine, TeamsSettings.from_env()), port=args.port)  # the SDK: $REGELLOTS_TEAMS_SDK
         return
     if not args.rate_limit:
         tg.AIORateLimiter = unlimited_rate_limiter  # type: ignore[misc]
@@ -717,4 +717,12 @@ def serve(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    serve()
+    profile = os.environ.get("REGELLOTS_LOAD_PROFILE")  # benchmarks/http_load.py --profile: the server under cProfile
+    if profile:
+        import cProfile
+
+        with cProfile.Profile() as profiler:
+            serve()
+        profiler.dump_stats(profile)
+    else:
+        serve()
