@@ -43,11 +43,11 @@ sys.path.insert(0, str(ROOT))
 from adapters import console as console_channel  # noqa: E402
 from adapters import teams_activity as teams_channel  # noqa: E402
 from adapters import telegram as telegram_channel  # noqa: E402
-from bot.dialogue import Incoming  # noqa: E402
-from bot.engine import Engine, load_engine  # noqa: E402
-from bot.graph import _number_values  # noqa: E402
-from bot.replies import Response  # noqa: E402
+from bot.conversation.engine import Engine, load_engine  # noqa: E402
+from bot.conversation.replies import Response  # noqa: E402
+from bot.maintain.graph import _number_values  # noqa: E402
 from bot.state import ConversationState, MemoryStore  # noqa: E402
+from bot.understanding.pipeline import Incoming  # noqa: E402
 
 # ------------------------------------------------------------------------------
 
