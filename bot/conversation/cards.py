@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from bot.conversation.messages import READ_KEYS, t
-from bot.conversation.replies import Citation, Option, Reply
+from bot.conversation.replies import Citation, Fact, Option, Reply
 from bot.knowledge import Knowledge
 from bot.knowledge.kinds import BY_NAME
-from bot.knowledge.model import Agency, Flow, GlossaryEntry, Node, OutOfScope, Regulation, Rule, Source, Topic
-from bot.knowledge.rules import facts_read
+from bot.knowledge.model import Agency, Flow, GlossaryEntry, Node, OutOfScope, Regulation, Source, Topic
 
 
 def citations(sources: Iterable[Source], lang: str) -> tuple[Citation, ...]:
@@ -60,20 +60,60 @@ def menu_options(k: Knowledge, lang: str) -> tuple[Option, ...]:
 def about_line(k: Knowledge, regulations: list[str], agencies: list[str], lang: str) -> str:
     parts = []
     if regulations:
-        parts.append(t("about", lang) + ": " + ", ".join(k.regulations[r].short_name or k.regulations[r].name.get(lang) for r in regulations))
+        parts.append(t("about", lang) + ": " + ", ".join(k.regulations[r].short_in(lang) or k.regulations[r].name.get(lang) for r in regulations))
     if agencies:
         parts.append(t("ask_agency", lang) + ": " + ", ".join(agency_label(k, a, lang) for a in agencies))
     return " · ".join(parts)
 
 
+#: A topic answer is one message of at most this many visible characters (title, text, facts, source titles).
+TOPIC_CHARS = 1500
+MAX_OPTIONS = 8  # buttons under one message: what a phone shows without scrolling
+
+
+def about_facts(k: Knowledge, regulations: list[str], agencies: list[str], lang: str) -> tuple[Fact, ...]:
+    """'Gäller' (the rules) and 'Fråga' (the agencies) as labelled lines."""
+    facts = []
+    if regulations:
+        facts.append(Fact(t("about", lang), ", ".join(k.regulations[r].short_in(lang) or k.regulations[r].name.get(lang) for r in regulations)))
+    if agencies:
+        facts.append(Fact(t("ask_agency", lang), ", ".join(agency_label(k, a, lang) for a in agencies)))
+    return tuple(facts)
+
+
+def deeper_flow(k: Knowledge, regulations: list[str]) -> str | None:
+    """The flow that shares most regulations with an answer (the guide that goes deeper), if any."""
+    best, score = None, 0
+    for fid, flow in k.flows.items():
+        shared = len(set(flow.regulations) & set(regulations))
+        if shared > score:
+            best, score = fid, shared
+    return best
+
+
 def topic_reply(k: Knowledge, topic: Topic, lang: str) -> Reply:
-    body = [topic.answer.get(lang).strip()]
-    about = about_line(k, topic.regulations, topic.agencies, lang)
-    if about:
-        body.append(about)
-    body.append(t("disclaimer", lang))
-    options = [o for ref in topic.related if (o := follow_option(k, ref, lang))]
-    return Reply("\n\n".join(body), title=topic.title.get(lang), options=tuple(options), citations=citations(topic.sources, lang))
+    """The answer, then 'Gäller' / 'Fråga', then buttons for related questions and the flow that goes deeper."""
+    refs = list(topic.related)
+    if not any(ref in k.flows for ref in refs) and (flow := deeper_flow(k, topic.regulations)):
+        refs.append(flow)
+    options = tuple(o for ref in refs if (o := follow_option(k, ref, lang)))[: MAX_OPTIONS - 1]
+    answer, facts, title = topic.answer.get(lang).strip(), about_facts(k, topic.regulations, topic.agencies, lang), topic.title.get(lang)
+    cites = citations(topic.sources, lang)
+    for disclaimer in (t("disclaimer", lang), t("disclaimer_short", lang)):
+        reply = Reply(f"{answer}\n\n{disclaimer}", title=title, options=options, citations=cites, facts=facts)
+        if visible_chars(reply) <= TOPIC_CHARS:
+            return reply
+    while len(cites) > 1 and visible_chars(reply) > TOPIC_CHARS:  # the first source is the primary one
+        cites = cites[:-1]
+        reply = replace(reply, citations=cites)
+    return reply
+
+
+def visible_chars(reply: Reply) -> int:
+    """Characters a person sees: title, text, facts and citation titles (not URLs, not buttons)."""
+    size = len(reply.title or "") + len(reply.text)
+    size += sum(len(f.label) + 2 + len(f.value) for f in reply.facts)
+    return size + sum(len(c.title) + 2 for c in reply.citations)
 
 
 def regulation_reply(k: Knowledge, r: Regulation, lang: str) -> Reply:
@@ -119,7 +159,7 @@ def node_reply(k: Knowledge, flow: Flow, node: Node, lang: str, step: int, can_g
         options = [Option(c.label.get(lang), f"ans:{flow.id}:{node.id}:{c.id}") for c in node.choices]
     elif node.number and node.number.unit:
         text += f"\n\n({node.number.unit.get(lang)})"
-    if can_go_back:
+    if can_go_back and len(options) < MAX_OPTIONS:
         options.append(Option(t("back", lang), "cmd:back"))
     return Reply(text, title=f"{flow.title.get(lang)} – {t('question_n', lang)} {step}", options=tuple(options))
 
@@ -151,43 +191,6 @@ def answered(k: Knowledge, flow: Flow, history: list[dict], lang: str, only_fact
 def _amount(value: float, lang: str) -> str:
     text = f"{value:,.0f}".replace(",", "\u00a0")
     return f"{text} kr" if lang == "sv" else f"SEK {text}"
-
-
-def conclusion_replies(k: Knowledge, flow: Flow, fired: list[Rule], history: list[dict], lang: str) -> list[Reply]:
-    if not fired:
-        return [Reply(flow.no_conclusion.get(lang).strip() + "\n\n" + t("disclaimer", lang), title=f"{t('result', lang)} – {flow.title.get(lang)}")]
-    blocks = []
-    for i, rule in enumerate(fired, 1):
-        c = rule.conclude
-        block = f"{i}. {c.text.get(lang).strip()}"
-        if c.why:
-            block += f"\n{t('because', lang)}: {c.why.get(lang).strip()}"
-        because = answered(k, flow, history, lang, set(facts_read(rule.when)))
-        if because:
-            block += f"\n{t('you_answered', lang)}:\n" + "\n".join(because)
-        if c.regulations:
-            block += f"\n{t('rules_apply', lang)}: " + ", ".join(reg_label(k, r, lang) for r in c.regulations)
-        blocks.append(block)
-
-    steps = list(dict.fromkeys(s.get(lang).strip() for r in fired for s in r.conclude.next_steps))
-    agencies = list(dict.fromkeys(a for r in fired for a in r.conclude.agencies))
-    follow = []
-    if steps:
-        follow.append(t("next_steps", lang) + ":\n" + "\n".join(f"• {s}" for s in steps))
-    if agencies:
-        follow.append(
-            t("contact", lang)
-            + ":\n"
-            + "\n".join(f"• {agency_label(k, a, lang)} – {k.agencies[a].contact_about.get(lang).strip()} ({k.agencies[a].website})" for a in agencies)
-        )
-    follow.append(t("disclaimer", lang))
-    sources = [s for r in fired for s in r.conclude.sources]
-    for rid in dict.fromkeys(x for r in fired for x in r.conclude.regulations):
-        sources.extend(k.regulations[rid].sources[:1])
-    return [
-        Reply("\n\n".join(blocks), title=f"{t('result', lang)} – {flow.title.get(lang)}"),
-        Reply("\n\n".join(follow), citations=citations(sources, lang), options=menu_options(k, lang)),
-    ]
 
 
 def out_of_scope_reply(k: Knowledge, o: OutOfScope, lang: str) -> Reply:

@@ -21,6 +21,8 @@ COMMANDS: dict[str, set[str]] = {
     "lang:sv": {"svenska", "swedish", "/lang sv", "lang sv", "språk sv", "på svenska", "in swedish"},
     "lang:en": {"english", "engelska", "/lang en", "lang en", "language en", "på engelska", "in english"},
     "lang": {"språk", "/lang", "language", "lang", "/språk", "byt språk", "change language"},
+    "res:steps": {"alla steg", "all steps", "nästa steg", "next steps", "/steps", "/steg"},
+    "res:checklist": {"spara checklista", "save checklist", "checklista", "checklist", "/checklist", "/checklista"},
 }
 _COMMAND_OF = {phrase: name for name, phrases in COMMANDS.items() for phrase in phrases}
 #: Command words that are plainly one language: typed in a conversation whose language was guessed,
@@ -86,6 +88,9 @@ class Commands(DialogueBase):
             return self._command(state, value)
         if kind == "ans":
             return self._answer_button(state, rest)
+        if kind == "res":
+            name, _, page = rest.partition(":")
+            return self._result_part(state, name, int(page) if page.isdecimal() and page.isascii() else 1)
         return Response([Reply(t("old_button_idle", state.lang), options=self._menu(state.lang))], "notice", state.lang)
 
     def _deep_link(self, state: ConversationState, payload: str) -> Response:
@@ -125,6 +130,8 @@ class Commands(DialogueBase):
             return self._fallback(state)
         if command == "resume":
             return self._resume(state) or self._greeting(state)
+        if command.startswith("res:"):
+            return self._choice(state, command)
         if command in ("lang:sv", "lang:en"):
             state.lang, state.lang_chosen = command[-2:], True
             replies = [Reply(t("lang_set", state.lang))]

@@ -4,22 +4,26 @@ and `dialogue`)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.conversation import cards
 from bot.conversation.messages import t
 from bot.conversation.replies import Option, Reply, Response
 from bot.knowledge.kinds import BY_NAME
 from bot.knowledge.loaded import Knowledge
-from bot.knowledge.model import Node
+from bot.knowledge.model import Flow, Node, Rule
+from bot.knowledge.rules import conclude
 from bot.state.records import ConversationState, FlowState
 from bot.understanding.decision import Decision
 from bot.understanding.matching import Match, Target
 
 
 class DialogueBase:
-    def __init__(self, knowledge: Knowledge) -> None:
+    def __init__(self, knowledge: Knowledge, today: date | None = None) -> None:
         self.k = knowledge
         #: The typed message of this turn (None for a pressed option): a flow it starts may be pre-filled from it.
         self.message: str | None = None
+        self.today = today or date.today()
 
     @staticmethod
     def open_flow(state: ConversationState) -> FlowState | None:
@@ -43,6 +47,13 @@ class DialogueBase:
         if state.flow is None:
             raise LookupError("no flow in progress")
         return state.flow
+
+    def _result(self, state: ConversationState) -> tuple[Flow, list[Rule], list[dict]] | None:
+        """The last finished flow: (flow, the rules that fired, the answers), or None."""
+        fs = state.flow
+        if fs is None or not fs.done or fs.flow not in self.k.flows:
+            return None
+        return self.k.flows[fs.flow], conclude(self.k.rules_for(fs.flow), fs.facts), fs.history
 
     def _current_node(self, fs: FlowState) -> Node:
         node = self.k.node(fs.flow, fs.node)
@@ -82,6 +93,9 @@ class DialogueBase:
         raise NotImplementedError
 
     def _sources(self, state: ConversationState) -> Response:
+        raise NotImplementedError
+
+    def _result_part(self, state: ConversationState, name: str, page: int = 1) -> Response:
         raise NotImplementedError
 
     def _command(self, state: ConversationState, command: str) -> Response:

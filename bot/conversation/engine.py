@@ -12,6 +12,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 
 from bot import metrics
@@ -33,8 +34,12 @@ log = logging.getLogger("regellotsen.engine")
 
 
 class Engine:
-    def __init__(self, knowledge: Knowledge, store: StateStore | None = None, *, channel: str = "console") -> None:
+    def __init__(
+        self, knowledge: Knowledge, store: StateStore | None = None, *, channel: str = "console", today: Callable[[], date] = date.today
+    ) -> None:
         self._knowledge = knowledge
+        #: The date written on documents (the checklist); tests pass a fixed one.
+        self.today = today
         self.store: StateStore = store if store is not None else MemoryStore()
         self.channel = channel
         # Salt for hashing user ids in records; random per process unless configured.
@@ -129,7 +134,7 @@ class Engine:
     def _respond(self, state: ConversationState, incoming: Incoming) -> Response:
         try:
             activate(self._knowledge.parameter_table)  # texts and rules read this knowledge's dated parameters
-            return Dialogue(self._knowledge).respond(state, incoming)
+            return Dialogue(self._knowledge, self.today()).respond(state, incoming)
         except Exception:  # noqa: BLE001 — a bug must cost one reply, not the conversation
             log.exception("engine error (message text not logged)")
             return Response([Reply(t("fallback", state.lang))], "fallback", state.lang)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from bot.conversation import cards, urgent
+from bot.conversation import cards, checklist, conclusion, urgent
 from bot.conversation.dialogue_base import DialogueBase
 from bot.conversation.messages import t
 from bot.conversation.replies import Reply, Response
 from bot.knowledge.kinds import BY_NAME
-from bot.knowledge.rules import facts_read
 from bot.state.records import ConversationState
 from bot.understanding.matching import Target
 
@@ -36,20 +35,8 @@ class Explain(DialogueBase):
         last = state.last
         if not last:
             return Response([Reply(t("why_nothing", lang), options=self._menu(lang))], "command", lang)
-        if last["kind"] == "conclusion" and fs is not None and last["flow"] in k.flows:
-            flow = k.flows[last["flow"]]
-            rules = [r for r in k.rules_for(flow.id) if r.id in last["rules"]]
-            blocks = []
-            for rule in rules:
-                block = rule.conclude.text.get(lang).strip()
-                if rule.conclude.why:
-                    block += f"\n{t('because', lang)}: {rule.conclude.why.get(lang).strip()}"
-                lines = cards.answered(k, flow, fs.history, lang, set(facts_read(rule.when)))
-                if lines:
-                    block += f"\n{t('you_answered', lang)}:\n" + "\n".join(lines)
-                blocks.append(block)
-            text = t("why_conclusion", lang) + "\n\n" + ("\n\n".join(blocks) or flow.no_conclusion.get(lang))
-            return Response([Reply(text)], "command", lang, flow=flow.id)
+        if last["kind"] == "conclusion" and self._result(state) is not None:
+            return self._result_part(state, "why")
         if last["kind"] in BY_NAME and self._exists(last["kind"], last["id"]):
             target = Target(last["kind"], last["id"])
             regs, ags = self._about(target)
@@ -76,12 +63,8 @@ class Explain(DialogueBase):
         if fs is not None and not fs.done and not fs.paused:
             for rid in k.flows[fs.flow].regulations:
                 sources += k.regulations[rid].sources
-        elif last.get("kind") == "conclusion" and last.get("flow") in k.flows:
-            for rule in k.rules_for(last["flow"]):
-                if rule.id in last["rules"]:
-                    sources += rule.conclude.sources
-                    for rid in rule.conclude.regulations:
-                        sources += k.regulations[rid].sources
+        elif last.get("kind") == "conclusion" and self._result(state) is not None:
+            return self._result_part(state, "sources")
         elif last.get("kind") in BY_NAME and self._exists(last["kind"], last.get("id", "")):
             kind = BY_NAME[last["kind"]]
             entry = k.table(kind)[last["id"]]
@@ -94,3 +77,19 @@ class Explain(DialogueBase):
         cites = cards.citations(sources, lang)
         text = "\n".join(f"• {c.title}: {c.url}" for c in cites)
         return Response([Reply(text, title=t("sources", lang), citations=cites)], "command", lang)
+
+    def _result_part(self, state: ConversationState, name: str, page: int = 1) -> Response:
+        """One part of the last flow's result (a verdict button), or the checklist document."""
+        lang = state.lang
+        result = self._result(state)
+        if result is None:
+            return Response([Reply(t("no_result_yet", lang), options=self._menu(lang))], "notice", lang)
+        flow, fired, history = result
+        if name == "checklist":
+            documents = checklist.documents(self.k, flow, fired, history, lang, self.today)
+            options = conclusion.part_options(lang, "checklist")
+            return Response([Reply(t("checklist_ready", lang), options=options, documents=documents)], "document", lang, flow=flow.id)
+        if name not in ("why", "steps", "agencies", "sources"):
+            return Response([Reply(t("old_button_idle", lang), options=self._menu(lang))], "notice", lang)
+        reply = conclusion.part(self.k, flow, fired, history, lang, name, page)
+        return Response([reply], "command", lang, flow=flow.id)

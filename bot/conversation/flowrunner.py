@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.conversation import cards
+from bot.conversation import conclusion
 from bot.conversation.dialogue_base import DialogueBase, unique
 from bot.conversation.messages import t
 from bot.conversation.replies import Option, Reply, Response
@@ -126,7 +126,7 @@ class FlowRunner(DialogueBase):
         fired = conclude(self.k.rules_for(fs.flow), fs.facts)
         fs.done = True
         state.last = {"kind": "conclusion", "flow": fs.flow, "rules": [r.id for r in fired]}
-        replies = cards.conclusion_replies(self.k, flow, fired, fs.history, state.lang)
+        replies = [conclusion.verdict(self.k, flow, fired, fs.history, state.lang)]
         regs = unique([r for rule in fired for r in rule.conclude.regulations])
         ags = unique([a for rule in fired for a in rule.conclude.agencies])
         return Response(replies, "conclusion", state.lang, flow=fs.flow, regulations=regs, agencies=ags)

@@ -20,6 +20,24 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """A labelled line ("Gäller: MDR, GDPR"): adapters show it as a fact list, a bold label, or "label: value"."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file to hand the user (the checklist): adapters send it, attach it, link to it or write it."""
+
+    name: str  #: a file name, e.g. "regellotsen-checklista-triage-2026-12-02.md"
+    media_type: str  #: "text/markdown" or "text/html"
+    content: bytes
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message. `text` is plain text: paragraphs separated by blank lines,
     lines starting with '• ' are bullets. Adapters escape and format it."""
@@ -28,6 +46,8 @@ class Reply:
     title: str | None = None
     options: tuple[Option, ...] = ()
     citations: tuple[Citation, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    documents: tuple[Document, ...] = ()
 
 
 @dataclass
@@ -52,5 +72,27 @@ class Response:
     def options(self) -> list[Option]:
         return [o for r in self.replies for o in r.options]
 
+    @property
+    def documents(self) -> list[Document]:
+        return [d for r in self.replies for d in r.documents]
+
     def plain_text(self) -> str:
-        return "\n\n".join(((r.title + "\n") if r.title else "") + r.text for r in self.replies)
+        return "\n\n".join(((r.title + "\n") if r.title else "") + "".join(f"{f.label}: {f.value}\n" for f in r.facts) + r.text for r in self.replies)
+
+
+def short_label(label: str, limit: int = 30) -> str:
+    """A button label short enough for a phone: cut before a parenthesis or dash, else at a word, with '…'."""
+    label = " ".join(label.split())
+    if len(label) <= limit:
+        return label
+    for mark in (" (", " – ", ", "):
+        head = label.split(mark, 1)[0]
+        if 3 <= len(head) <= limit:
+            return head
+    return label[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:–-") + "…"
+
+
+def short_labels(labels: list[str], limit: int = 30) -> list[str]:
+    """`short_label` of each, unless two would read the same: then those keep their full text."""
+    short = [short_label(label, limit) for label in labels]
+    return [s if short.count(s) == 1 else full for s, full in zip(short, labels, strict=True)]

@@ -37,6 +37,11 @@ def _entity_phrases(e: Regulation | Agency) -> list[str]:
     return [p for _, p in e.phrasings.all()]
 
 
+def _regulation_title(r: Regulation, lang: str) -> str:
+    short, name = r.short_in(lang), r.name.get(lang)
+    return f"{short} – {name}" if short and short not in name else name
+
+
 def _regulation_about(r: Regulation) -> tuple[list[str], list[str]]:
     return [r.id], list(dict.fromkeys(r.supervision + r.guidance))
 
@@ -56,7 +61,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "regulation", "regulations", Regulation,
-        title=lambda e, lang: f"{e.short_name} – {e.name.get(lang)}" if e.short_name and e.short_name not in e.name.get(lang) else e.name.get(lang),
+        title=_regulation_title,
         phrases=_entity_phrases,
         about=_regulation_about,
         reviewed=True,

@@ -224,7 +224,8 @@ def build_matcher(tables: dict[str, dict[str, Any]], synonyms: list[Synonym] | t
             target = Target(kind.name, eid)
             if isinstance(e, (Regulation, Agency)):
                 token = entity_token(eid)
-                names = [e.name.sv, e.name.en, *e.aliases] + ([e.short_name] if e.short_name else [])
+                short = e.short_names() if isinstance(e, Regulation) else ([e.short_name] if e.short_name else [])
+                names = [e.name.sv, e.name.en, *e.aliases, *short]
                 rewrites += [(name, token) for name in names]
                 entries.append((target, token))
             entries += [(target, p) for p in kind.phrases(e)]

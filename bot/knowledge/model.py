@@ -82,7 +82,9 @@ class Source(Strict):
 class Regulation(Strict):
     id: Id
     name: Text
-    short_name: NonEmpty | None = Field(None, description="Common abbreviation, e.g. LOU, MDR.")
+    short_name: NonEmpty | Text | None = Field(
+        None, description="Common abbreviation, e.g. LOU, MDR; sv/en when it is a word that differs by language (CE-märkning / CE marking)."
+    )
     identifier: NonEmpty = Field(description="SFS number, EU number, or föreskrift number, e.g. 'SFS 2016:1145'.")
     celex: NonEmpty | None = Field(None, description="CELEX id for EU acts, e.g. 32017R0745.")
     summary: Text = Field(description="What it governs, in plain language.")
@@ -96,6 +98,17 @@ class Regulation(Strict):
     reviewed: date
     aliases: list[NonEmpty] = Field([], description="Other names users write: abbreviations, old names.")
     phrasings: Phrasings = Phrasings()
+
+    def short_in(self, lang: str) -> str | None:
+        if self.short_name is None or isinstance(self.short_name, str):
+            return self.short_name
+        return self.short_name.get(lang)
+
+    def short_names(self) -> list[str]:
+        """Every spelling of the short name (for matching)."""
+        if self.short_name is None:
+            return []
+        return [self.short_name] if isinstance(self.short_name, str) else list(dict.fromkeys([self.short_name.sv, self.short_name.en]))
 
 
 class Agency(Strict):
