@@ -13,6 +13,8 @@ from datetime import date
 from bot.conversation.engine import Engine
 from bot.conversation.replies import Response
 from bot.knowledge import Knowledge
+from bot.knowledge.model import Flow, Rule
+from bot.knowledge.rules import conclude
 from bot.maintain.graph import _number_values
 from bot.state import ConversationState, MemoryStore
 from bot.understanding.pipeline import Incoming
@@ -26,7 +28,13 @@ class FlowPath:
     lang: str
     answers: list[str]
     conclusion: Response
-    conversation: str  #: the conversation id, left at the conclusion (fork it to ask more)
+    state: ConversationState  #: the conversation's state at the conclusion
+
+    def result(self, knowledge: Knowledge) -> tuple[Flow, list[Rule], list[dict]]:
+        """(flow, the rules that fired, the answers) — what the result's parts and the checklist are made of."""
+        fs = self.state.flow
+        assert fs is not None and fs.done
+        return knowledge.flows[fs.flow], conclude(knowledge.rules_for(fs.flow), fs.facts), fs.history
 
 
 class Walker:
@@ -55,7 +63,8 @@ class Walker:
 
     async def _walk(self, flow_id: str, lang: str, cid: str, response: Response, answers: list[str], out: list[FlowPath]) -> None:
         if response.kind == "conclusion":
-            out.append(FlowPath(flow_id, lang, answers, response, cid))
+            out.append(FlowPath(flow_id, lang, answers, response, ConversationState.from_json(await self.engine.store.load(cid))))
+            await self.engine.store.save(cid, "")
             return
         k = self.engine.knowledge
         state = ConversationState.from_json(await self.engine.store.load(cid))
@@ -73,3 +82,16 @@ class Walker:
         for label, incoming in moves:
             branch = await self.fork(cid)
             await self._walk(flow_id, lang, branch, await self.engine.handle(branch, incoming), [*answers, f"{node.id}={label}"], out)
+        await self.engine.store.save(cid, "")
+
+
+_CACHE: dict[tuple[str, str], list[FlowPath]] = {}
+
+
+async def every_path(knowledge: Knowledge, lang: str) -> list[FlowPath]:
+    """Every path of every flow in one language (walked once per test session and knowledge version)."""
+    key = (knowledge.version, lang)
+    if key not in _CACHE:
+        walker = Walker(knowledge)
+        _CACHE[key] = [p for flow_id in knowledge.flows for p in await walker.paths(flow_id, lang)]
+    return _CACHE[key]

@@ -283,12 +283,26 @@ def paginate(blocks: list[str], limit: int = PAGE_CHARS) -> list[list[str]]:
 
 
 def part(k: Knowledge, flow: Flow, fired: list[Rule], history: list[dict], lang: str, name: str, page: int = 1) -> Reply:
-    """One page of one part of the result: why, steps, agencies or sources."""
+    """One page of one part of the result: why, steps, agencies or sources (a page past the end: the last)."""
+    pages = part_pages(k, flow, fired, history, lang, name)
+    return pages[min(max(page, 1), len(pages)) - 1]
+
+
+def part_pages(k: Knowledge, flow: Flow, fired: list[Rule], history: list[dict], lang: str, name: str) -> list[Reply]:
+    """Every page of one part of the result."""
     rules = ordered(fired)
-    given = answers(flow, history, lang)
-    cites: tuple[Citation, ...] = ()
+    if name == "sources":
+        heading = t("sources", lang)
+        cites = citations(sources_of(k, rules), lang)
+        per_page = 8
+        chunks = [cites[i : i + per_page] for i in range(0, len(cites), per_page)] or [()]
+        return [
+            Reply("", title=heading + (f" ({n}/{len(chunks)})" if len(chunks) > 1 else ""), options=part_options(lang, name, n, len(chunks)), citations=chunk)
+            for n, chunk in enumerate(chunks, 1)
+        ]
     if name == "why":
         heading = t("btn_why", lang)
+        given = answers(flow, history, lang)
         blocks = [finding_block(k, i, r, given, lang) for i, r in enumerate(rules, 1)] or [flow.no_conclusion.get(lang).strip()]
     elif name == "steps":
         heading = t("all_steps", lang)
@@ -301,22 +315,14 @@ def part(k: Knowledge, flow: Flow, fired: list[Rule], history: list[dict], lang:
             if steps:
                 label = t(STAGE_KEYS[stage], lang) if stage else t("stage_other", lang)
                 blocks.append(f"{label}:\n" + "\n".join(f"☐ {s}" for s in steps))
-    elif name == "agencies":
+    else:  # agencies
         heading = t("agencies_heading", lang)
         blocks = []
         for aid in agencies_of(rules):
             a = k.agencies[aid]
             blocks.append(f"• {a.name.get(lang)} – {fit(a.contact_about.get(lang), 200)} {a.website}")
-    else:  # sources
-        heading = t("sources", lang)
-        all_cites = citations(sources_of(k, rules), lang)
-        per_page = 8
-        pages_c = [all_cites[i : i + per_page] for i in range(0, len(all_cites), per_page)] or [()]
-        page = min(max(page, 1), len(pages_c))
-        cites = pages_c[page - 1]
-        title = heading + (f" ({page}/{len(pages_c)})" if len(pages_c) > 1 else "")
-        return Reply("", title=title, options=part_options(lang, name, page, len(pages_c)), citations=cites)
     pages = paginate(blocks or [t("nothing_here", lang)])
-    page = min(max(page, 1), len(pages))
-    title = heading + (f" ({page}/{len(pages)})" if len(pages) > 1 else "")
-    return Reply("\n\n".join(pages[page - 1]), title=title, options=part_options(lang, name, page, len(pages)), citations=cites)
+    return [
+        Reply("\n\n".join(chunk), title=heading + (f" ({n}/{len(pages)})" if len(pages) > 1 else ""), options=part_options(lang, name, n, len(pages)))
+        for n, chunk in enumerate(pages, 1)
+    ]
