@@ -38,6 +38,7 @@ from telegram import (
     ChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     LinkPreviewOptions,
     Message,
     MessageEntity,
@@ -73,6 +74,7 @@ T = TypeVar("T")
 MESSAGE_LIMIT = 4096  # Telegram's limit, in UTF-16 code units
 CALLBACK_LIMIT = 64  # bytes of callback_data
 SHORT_LABEL = 16  # two buttons this short share a row
+MAX_BUTTONS = 8  # buttons under one message: more do not fit a phone screen beside the text
 NETWORK_ATTEMPTS = 3
 NETWORK_BACKOFF = 0.5  # seconds; doubled per attempt
 RATE_LIMIT_RETRIES = 2  # AIORateLimiter sleeps `retry_after` and retries this often
@@ -149,16 +151,31 @@ def _pack(blocks: list[tuple[str, str]], limit: int) -> list[str]:
     return parts
 
 
+_HEADING = re.compile(r"^([^\n:]{1,48}):(\n|$)")  # "Viktigast nu:" opening a paragraph
+
+
+def _paragraph(piece: str) -> str:
+    """An escaped paragraph; a short "Heading:" opening it is bold."""
+    m = _HEADING.match(piece)
+    if m is None:
+        return escape(piece)
+    return f"<b>{escape(m.group(1))}:</b>{m.group(2)}" + escape(piece[m.end() :])
+
+
 def render(reply: Reply, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """One reply as HTML messages: bold title, escaped paragraphs (bullets kept), citations as links."""
+    """One reply as HTML messages: bold title, facts as bold-labelled lines, escaped paragraphs (bullets
+    kept, a short heading bold), citations as links."""
     blocks: list[tuple[str, str]] = []
     if reply.title:
         blocks += [("\n", f"<b>{escape(piece)}</b>") for piece in _cut(reply.title.strip(), limit - len("<b></b>")) if piece.strip()]
+    for fact in reply.facts:
+        line = f"<b>{escape(fact.label)}:</b> {escape(fact.value)}"
+        blocks.append(("\n", line if utf16_len(line) <= limit else escape(fact.value[: limit // 2])))
     for i, paragraph in enumerate(re.split(r"\n[ \t]*\n", reply.text.strip("\n"))):
-        sep = "\n" if i == 0 and blocks else "\n\n"
-        for piece in _cut(paragraph, limit):
+        sep = "\n" if i == 0 and blocks and not reply.facts else "\n\n"
+        for piece in _cut(paragraph, limit - len("<b></b>")):
             if piece.strip():
-                blocks.append((sep, escape(piece.strip("\n"))))
+                blocks.append((sep, _paragraph(piece.strip("\n"))))
                 sep = "\n\n"
     sep = "\n\n"
     for cite in reply.citations:
@@ -209,7 +226,8 @@ class CallbackTokens:
 
 
 def keyboard(options: Sequence[Option], encode: Callable[[str], str]) -> InlineKeyboardMarkup | None:
-    """One button per row; two short ones (e.g. Ja / Nej) share a row."""
+    """Laid out for a phone: two short buttons (e.g. Ja / Nej, Varför? / Alla steg) share a row, a longer
+    one has the row to itself. At most `MAX_BUTTONS` (see `send`)."""
     if not options:
         return None
     rows: list[list[InlineKeyboardButton]] = []
@@ -398,25 +416,37 @@ class TelegramAdapter(Channel):
         log.info("update %s: %s → %s, %d message(s)", update.update_id, "choice" if incoming.choice else "text", response.kind, sent)
 
     async def send(self, context: ContextTypes.DEFAULT_TYPE, target: Target, response: Response) -> int:
-        """Each reply as one or more HTML messages; its keyboard on the last part. Returns the number sent."""
+        """Each reply as one or more HTML messages, its keyboard (at most `MAX_BUTTONS`) on the last part,
+        then its documents (sendDocument). Returns the number of messages sent."""
         bot, sent = context.bot, 0
 
         def encode(value: str) -> str:
             return self.tokens.encode(value, target.owner)
 
         for reply in response.replies:
-            parts = render(reply)
-            markup = keyboard(reply.options, encode)
-            for i, part in enumerate(parts):
+            groups = [reply.options[i : i + MAX_BUTTONS] for i in range(0, len(reply.options), MAX_BUTTONS)]
+            messages: list[tuple[str, InlineKeyboardMarkup | None]] = [(part, None) for part in render(reply)]
+            if groups:
+                messages[-1] = (messages[-1][0], keyboard(groups[0], encode))
+            # The engine offers at most eight; should a reply offer more, they follow in their own message.
+            messages += [(escape(t("more_choices", response.lang)), keyboard(group, encode)) for group in groups[1:]]
+            for text, markup in messages:
                 kwargs: dict[str, Any] = {
                     "parse_mode": ParseMode.HTML,
                     "link_preview_options": LinkPreviewOptions(is_disabled=True),
                     "message_thread_id": target.thread_id,
-                    "reply_markup": markup if i == len(parts) - 1 else None,
+                    "reply_markup": markup,
                 }
                 if sent == 0 and target.reply_to is not None:
                     kwargs["reply_parameters"] = ReplyParameters(target.reply_to, allow_sending_without_reply=True)
-                await self._retry(_bind(bot.send_message, target.chat_id, part, **kwargs), "sendMessage")
+                await self._retry(_bind(bot.send_message, target.chat_id, text, **kwargs), "sendMessage")
+                sent += 1
+            for document in reply.documents:
+                upload = InputFile(document.content, filename=document.name)
+                await self._retry(
+                    _bind(bot.send_document, target.chat_id, upload, message_thread_id=target.thread_id, disable_content_type_detection=True),
+                    "sendDocument",
+                )
                 sent += 1
         return sent
 

@@ -23,7 +23,7 @@ from bot.conversation.replies import Citation, Document, Option, Reply, Response
 from bot.knowledge import Knowledge
 from bot.state import MemoryStore
 from bot.understanding.pipeline import Incoming
-from tests.flowpaths import DAY
+from tests.support.flowpaths import DAY
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "adaptive-card-1.5.schema.json").read_text(encoding="utf-8"))
 

@@ -25,7 +25,7 @@ from bot.conversation.replies import Reply
 from bot.knowledge import Knowledge
 from bot.knowledge.model import Regulation, Source, Text
 from bot.understanding.language import guess_language
-from tests.flowpaths import DAY, every_path
+from tests.support.flowpaths import DAY, every_path
 
 N = 4  # words in a shingle: long enough to be a phrase, short enough to catch a Swedish clause
 _WORD = re.compile(r"[\wåäöÅÄÖéü]+(?:[-:][\wåäö]+)*", re.UNICODE)

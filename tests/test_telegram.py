@@ -266,14 +266,30 @@ async def test_buttons_through_a_whole_flow_to_the_conclusion(bot: Bot) -> None:
     assert "Är det programvara?" in visible(q2)
     [q3] = await press(server, P, "Programvara")
     assert "Vad kostar utvecklingen ungefär?" in visible(q3)
-    conclusion = await say(server, P, "2 miljoner")
-    text = "\n".join(visible(m) for m in conclusion)
-    assert "Regel 11 gäller för programvaran." in text and "Sök finansiering tidigt." in text
+    [verdict] = await say(server, P, "2 miljoner")  # the result: one message, verdict first
+    assert visible(verdict).startswith("Resultat – Är det en medicinteknisk produkt?\nGäller: MDR\nKontakta först: Läkemedelsverket")
+    assert "<b>Gäller:</b> MDR" in verdict["text"] and "<b>Viktigast nu:</b>" in verdict["text"]
+    assert [[b["text"] for b in row] for row in keyboard_of(verdict)] == [["Varför?", "Alla steg"], ["Myndigheter", "Källor"], ["Spara checklista", "Börja om"]]
     assert (await state(bot.engine, f"tg:{P}")).flow.done
     # Three presses, three keyboards removed: none of the pressed messages has buttons any more.
     edits = server.of("editMessageReplyMarkup")
     assert len(edits) == len(server.of("answerCallbackQuery")) == 3 and all(e.ok for e in edits)
     assert all(buttons(server.messages[(P, e.params["message_id"])]) == {} for e in edits)
+
+    # Detail on demand: "Varför?" opens the findings with the answers that decided them, in one message.
+    [why] = await press(server, P, "Varför?")
+    assert "Regel 11 gäller för programvaran." in visible(why) and "Avgjordes av:" in visible(why)
+    assert len(visible(why)) <= 1500 and "Spara checklista" in buttons(why)
+    # The checklist to keep arrives as documents (Markdown and printable HTML) after a short message.
+    [note] = await press(server, P, "Spara checklista")
+    assert "checklista" in visible(note)
+    documents = await server.wait_for(lambda: server.documents(P) if len(server.documents(P)) == 2 else None, what="two documents")
+    names = [d["filename"] for d in documents]
+    assert names[0].startswith("regellotsen-checklista-device-check-") and names[0].endswith(".md") and names[1].endswith(".html")
+    markdown = documents[0]["content"].decode("utf-8")
+    assert "# Checklista – Är det en medicinteknisk produkt?" in markdown
+    assert "Regel 11 gäller för programvaran." in markdown and "Sök finansiering tidigt." in markdown and "\n- [ ] " in markdown
+    assert "<!DOCTYPE html>" in documents[1]["content"].decode("utf-8")
 
 
 async def test_deep_link_start_payload_opens_the_flow(bot: Bot) -> None:

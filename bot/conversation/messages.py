@@ -188,8 +188,8 @@ _T = {
     "and_more": ("och {n} till", "and {n} more"),
     "most_important": ("Viktigast nu", "Most important now"),
     "result_counts": (
-        "Totalt {findings} slutsatser, {steps} steg och {agencies} myndigheter – välj nedan.",
-        "In all {findings} findings, {steps} steps and {agencies} agencies – choose below.",
+        "Slutsatser: {findings} · steg: {steps} · myndigheter: {agencies} – välj nedan.",
+        "Findings: {findings} · steps: {steps} · agencies: {agencies} – choose below.",
     ),
     "disclaimer_short": ("ℹ️ Vägledning, inte juridisk rådgivning.", "ℹ️ Guidance, not legal advice."),
     "decided_by": ("Avgjordes av", "Decided by"),

@@ -303,6 +303,23 @@ class FakeTelegram:
         self.messages[(chat["id"], message["message_id"])] = message
         return message
 
+    async def api_sendDocument(self, p: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(p.get("chat_id"))
+        upload = p.get("document")
+        if not isinstance(upload, dict) or not upload.get("content"):
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        if len(upload["content"]) > 50 * 1024 * 1024:
+            raise ApiError(400, "Bad Request: file is too big")
+        n = next(self._ids)
+        document = {"file_name": upload["filename"], "mime_type": upload["content_type"], "file_size": len(upload["content"]), "file_id": f"doc{n}", "file_unique_id": f"u{n}"}
+        message = {"message_id": next(self._ids), "date": int(time.time()), "chat": chat, "from": self.bot_user, "document": document}
+        self.messages[(chat["id"], message["message_id"])] = message
+        return message
+
+    def documents(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """Accepted sendDocument calls' uploads (filename, content_type, content), oldest first."""
+        return [c.params["document"] for c in self.of("sendDocument", chat_id) if c.ok]
+
     async def api_editMessageReplyMarkup(self, p: dict[str, Any]) -> dict[str, Any]:
         chat = self._chat(p.get("chat_id"))
         message = self.messages.get((chat["id"], p.get("message_id")))
@@ -455,7 +472,11 @@ async def _params(request: web.Request) -> dict[str, Any]:
         raw.update(await request.json())
         return raw
     if request.can_read_body:
-        raw.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
+        for k, v in (await request.post()).items():
+            if isinstance(v, str):
+                raw[k] = v
+            else:  # an uploaded file (multipart/form-data), e.g. sendDocument's document
+                raw[k] = {"filename": v.filename, "content_type": v.content_type, "content": v.file.read()}
     params: dict[str, Any] = {}
     for key, value in raw.items():
         if key in STRING_PARAMS or not isinstance(value, str):
