@@ -18,9 +18,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -36,7 +40,7 @@ from adapters.teams_activity import (
     short_hash,
 )
 from bot.conversation.engine import Engine
-from bot.conversation.replies import Response
+from bot.conversation.replies import Document, Response
 from bot.settings import load_settings
 
 log = logging.getLogger("regellotsen.teams")
@@ -261,6 +265,9 @@ class TeamsBot(Channel):
         super().__init__(engine)
         self.settings = settings if settings is not None else TeamsSettings.from_env()
         self.framework = framework(self.settings)
+        #: Where users' browsers reach this server (for document links), e.g. https://bot.example.org;
+        #: without it, the address the Bot Connector called (behind a proxy: X-Forwarded-Proto/-Host).
+        self.public_url = os.environ.get("REGELLOTS_PUBLIC_URL", "").strip().rstrip("/")
 
     async def stop(self) -> None:
         await self.framework.close()
@@ -299,16 +306,17 @@ class TeamsBot(Channel):
         if turn is None:
             log.debug("ignored %s activity", body["type"])
             return web.Response(status=200)
+        base = self.public_url or _origin(request)
         # Answer the POST now and the user through the Bot Connector: a turn never holds the request
         # (the Bot Service gives up after 15 s). Turns of one conversation run in the order posted.
         message_id = f"msteams:{body['id']}" if isinstance(body.get("id"), str) and body["id"] else None
-        if not self.accept(turn.conversation, lambda: self._reply(activity, auth, turn, body, message_id)):
+        if not self.accept(turn.conversation, lambda: self._reply(activity, auth, turn, body, message_id, base)):
             return _problem(503, "too busy; try again")
         return web.Response(status=200)
 
-    async def _reply(self, activity: Any, auth: Any, turn: Turn, body: Mapping[str, Any], message_id: str | None) -> None:
+    async def _reply(self, activity: Any, auth: Any, turn: Turn, body: Mapping[str, Any], message_id: str | None, base: str = "") -> None:
         try:
-            await self.framework.reply(activity, auth, lambda send: self._answer(turn, body, send, message_id))
+            await self.framework.reply(activity, auth, lambda send: self._answer(turn, body, send, message_id, base))
         except Exception as exc:  # noqa: BLE001 — logged by type only; the text may hold personal data
             log.error("could not reply through the Bot Connector: %s", type(exc).__name__)
 
@@ -319,14 +327,16 @@ class TeamsBot(Channel):
         app = self.http_app(client_max_size=256 * 1024)
         app[BOT] = self
         app.router.add_post("/api/messages", self.messages)
+        app.router.add_get("/documents/{token}/{name}", self.document)
         return app
 
-    async def _answer(self, turn: Turn, body: Mapping[str, Any], send: Any, message_id: str | None = None) -> None:
+    async def _answer(self, turn: Turn, body: Mapping[str, Any], send: Any, message_id: str | None = None, base: str = "") -> None:
         sent: list[dict[str, Any]] = []
 
         async def deliver(response: Response) -> None:
             # Inside the conversation's turn: the next turn's replies cannot land among these.
-            sent.extend(render(response, turn.personal))
+            links = {d.name: await self._keep(d, base) for d in response.documents}
+            sent.extend(render(response, turn.personal, lambda d: links.get(d.name)))
             if sent:
                 await send(sent)
 
@@ -341,11 +351,43 @@ class TeamsBot(Channel):
             response.kind,
             len(sent),
             len(turn.incoming.text or ""),
-            sum(len(a["text"]) for a in sent),
+            sum(len(att["content"].get("fallbackText", "")) for a in sent for att in a.get("attachments", [])),
+        )
+
+    async def _keep(self, document: Document, base: str) -> str:
+        """Keep a document (the checklist) in the state store — shared by every replica — under an
+        unguessable token; return the link a card opens it with. It expires with the conversations."""
+        token = secrets.token_urlsafe(18)
+        record = {"name": document.name, "media_type": document.media_type, "content": document.content.decode("utf-8")}
+        await self.engine.store.save(DOCUMENT_PREFIX + token, json.dumps(record, ensure_ascii=False))
+        return f"{base}/documents/{token}/{quote(document.name)}"
+
+    async def document(self, request: web.Request) -> web.Response:
+        """GET /documents/{token}/{name}: a kept document; the HTML opens in the browser (to print), the
+        Markdown downloads."""
+        token, name = request.match_info["token"], request.match_info["name"]
+        raw = await self.engine.store.load(DOCUMENT_PREFIX + token) if _TOKEN.fullmatch(token) else None
+        record = json.loads(raw) if raw else None
+        if not record or record.get("name") != name:
+            return _problem(404, "no such document (links expire with the conversation)")
+        disposition = "inline" if record["media_type"] == "text/html" else "attachment"
+        return web.Response(
+            body=record["content"].encode("utf-8"),
+            content_type=record["media_type"],
+            charset="utf-8",
+            headers={"Content-Disposition": f'{disposition}; filename="{name}"', "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
         )
 
 
 BOT = web.AppKey("bot", TeamsBot)
+DOCUMENT_PREFIX = "document:"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def _origin(request: web.Request) -> str:
+    proto = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
+    host = request.headers.get("X-Forwarded-Host", request.host).split(",")[0].strip()
+    return f"{proto}://{host}"
 
 
 def create_app(engine: Engine, settings: TeamsSettings | None = None) -> web.Application:

@@ -22,143 +22,38 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-from bot.conversation.messages import t
-from bot.conversation.replies import Citation, Option, Reply, Response
+from adapters.teams_cards import DocumentLink, attachment
+from bot.conversation.replies import Response
 from bot.understanding.pipeline import MAX_CHARS, Incoming
 
 CHANNEL = "msteams"
-MAX_SUGGESTED = 3  # Teams shows at most three suggested actions
-MAX_CARD_BUTTONS = 6  # more buttons than this per hero card are not shown reliably
 MAX_CHOICE_CHARS = 512  # a button value longer than this is not ours
 MAX_TEXT_CHARS = 4 * MAX_CHARS  # the engine reads only MAX_CHARS; more is never worth redacting
 GROUP_TYPES = {"groupchat", "channel"}
-HERO = "application/vnd.microsoft.card.hero"
-
-# -- Markdown ---------------------------------------------------------------
-
-_URL = re.compile(r"https?://[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]]")
-_SPECIAL = re.compile(r"([\\`*_\[\]<>~|#])")
-_LIST_MARK = re.compile(r"^(\s*)([-+=])")
-_NUMBERED = re.compile(r"^(\s*\d+)([.)])")
-
-
-def escape_markdown(text: str) -> str:
-    """Escape what Teams' Markdown would turn into formatting; leave bare URLs intact so they stay links."""
-    out: list[str] = []
-    pos = 0
-    for m in _URL.finditer(text):
-        out.append(_SPECIAL.sub(r"\\\1", text[pos : m.start()]))
-        out.append(m.group(0))
-        pos = m.end()
-    out.append(_SPECIAL.sub(r"\\\1", text[pos:]))
-    escaped = "".join(out)
-    # A line beginning "- ", "+ ", "1. " or "===" would become a list or a heading.
-    lines = [_NUMBERED.sub(r"\1\\\2", _LIST_MARK.sub(r"\1\\\2", line)) for line in escaped.split("\n")]
-    return "\n".join(lines)
-
-
-def _safe_url(url: str) -> str | None:
-    """An http(s) URL usable inside (...) of a Markdown link, or None."""
-    url = url.strip()
-    if not url.lower().startswith(("https://", "http://")):
-        return None
-    return quote(url, safe=":/?#@!$&'*+,;=%~-._[]")  # spaces and parentheses get percent-encoded
-
-
-def link(citation: Citation) -> str:
-    title = escape_markdown(citation.title.strip() or citation.url)
-    url = _safe_url(citation.url)
-    return f"[{title}]({url})" if url else title
-
-
-def _blocks(text: str, skip_lines: set[str]) -> list[str]:
-    """Markdown blocks of the engine's plain text. Teams needs a blank line for a line break."""
-    blocks: list[str] = []
-    bullets: list[str] = []
-    for raw in text.split("\n"):
-        line = raw.strip()
-        if line in skip_lines:
-            continue
-        if line.startswith(("• ", "- ")):
-            bullets.append("- " + escape_markdown(line[2:].strip()))
-            continue
-        if bullets:
-            blocks.append("\n".join(bullets))
-            bullets = []
-        if line:
-            blocks.append(escape_markdown(line))
-    if bullets:
-        blocks.append("\n".join(bullets))
-    return blocks
-
-
-def render_markdown(reply: Reply, lang: str) -> str:
-    """Title in bold, paragraphs, bullets as a list, citations as [title](url) links."""
-    # Lines that only repeat a citation ("• title: url", as in the sources reply) become the link list instead.
-    repeated = {f"• {c.title}: {c.url}" for c in reply.citations}
-    blocks = []
-    if reply.title:
-        blocks.append(f"**{escape_markdown(reply.title.strip())}**")
-    blocks += _blocks(reply.text, repeated)
-    if reply.citations:
-        heading = t("sources", lang)
-        if not (reply.title and reply.title.strip() == heading):
-            blocks.append(f"**{escape_markdown(heading)}:**")
-        blocks.append("\n".join("- " + link(c) for c in reply.citations))
-    return "\n\n".join(blocks)
-
 
 # -- Activities out ---------------------------------------------------------
 
 
-def choice_payload(value: str) -> str:
-    """The messageBack value of a button: JSON text, which Teams hands back as an object."""
-    return json.dumps({"choice": value}, ensure_ascii=False, separators=(",", ":"))
+def render(response: Response, personal: bool, document_link: DocumentLink | None = None) -> list[dict[str, Any]]:
+    """Engine replies → Teams message Activities (wire format): one Adaptive Card (version 1.5) per reply.
 
-
-def _button(option: Option) -> dict[str, Any]:
-    # messageBack carries the option value; displayText shows the choice in the chat like a typed answer.
-    return {"type": "messageBack", "title": option.label, "text": option.label, "displayText": option.label, "value": choice_payload(option.value)}
-
-
-def _hero_cards(options: tuple[Option, ...], lang: str) -> list[dict[str, Any]]:
-    cards = []
-    for i in range(0, len(options), MAX_CARD_BUTTONS):
-        content: dict[str, Any] = {"buttons": [_button(o) for o in options[i : i + MAX_CARD_BUTTONS]]}
-        if i:
-            content["text"] = t("more_choices", lang)
-        cards.append({"contentType": HERO, "content": content})
-    return cards
-
-
-def render(response: Response, personal: bool) -> list[dict[str, Any]]:
-    """Engine replies → Teams message Activities (wire format).
-
-    Choices: suggested actions (imBack with the label, which the engine matches) in
-    personal chat when they fit (at most three, on the last message: Teams shows
-    only the latest message's suggestions); otherwise a hero card with messageBack
-    buttons carrying the option value, which works in personal chat, group chats
-    and channels alike.
+    Choices are the card's Action.Submit buttons (or full-width rows for long or many choices), which
+    work alike in personal chat, group chats and channels; a press comes back as a message whose
+    `value` carries the option value. `document_link` gives the URL a document (the checklist) is
+    served at; the card links to it. `personal` is kept for callers; cards look the same everywhere.
     """
     lang = response.lang
     out = []
-    for i, reply in enumerate(response.replies):
+    for reply in response.replies:
         activity: dict[str, Any] = {
             "type": "message",
-            "textFormat": "markdown",
-            "text": render_markdown(reply, lang),
             "locale": "en-US" if lang == "en" else "sv-SE",
+            "summary": (reply.title or reply.text or "")[:120],
+            "attachmentLayout": "list",
+            "attachments": [attachment(reply, lang, document_link)],
         }
-        options = reply.options
-        if options:
-            last = i == len(response.replies) - 1
-            if personal and last and len(options) <= MAX_SUGGESTED:
-                activity["suggestedActions"] = {"actions": [{"type": "imBack", "title": o.label, "value": o.label} for o in options]}
-            else:
-                activity["attachmentLayout"] = "list"
-                activity["attachments"] = _hero_cards(options, lang)
         out.append(activity)
     return out
 

@@ -4,10 +4,11 @@ One reply → one card:
 
 - the title as a bold TextBlock, the facts ("Gäller", "Fråga", "Kontakta först") as a FactSet,
   the text as wrapped TextBlocks (lines starting "• " become a Markdown list);
-- choices: short ones (at most `MAX_ACTIONS`, each label at most `SHORT`) as the card's
+- choices: short ones (at most `MAX_ACTIONS`, each label at most `SHORT` characters) as the card's
   Action.Submit buttons; otherwise each choice is a full-width tappable row (a Container whose
-  selectAction is Action.Submit) showing its whole label, wrapped — Teams' phone client cuts
-  button titles, never a TextBlock — so the welcome menu fits one card;
+  selectAction is an Action.Submit with a short title and the whole label as its tooltip) showing
+  its whole label, wrapped — Teams' phone client cuts button titles, never a TextBlock — so the
+  welcome menu fits one card;
 - sources: on a page of sources each is a row that opens it (Action.OpenUrl); under an answer they
   sit behind an Action.ShowCard "Källor (n)" so the answer stays short;
 - documents (the checklist): an Action.OpenUrl to where the adapter serves each one;
@@ -19,6 +20,7 @@ Every card this module can build is validated against the official schema in the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -50,12 +52,25 @@ def text_block(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
 
 
+_URL = re.compile(r"https?://[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]]")
+_ACTIVE = re.compile(r"([\\`*_\[\]~])")
+
+
+def escape(text: str) -> str:
+    """Escape what a TextBlock's Markdown would turn into formatting; bare URLs stay as they are (links)."""
+    out, pos = [], 0
+    for m in _URL.finditer(text):
+        out += [_ACTIVE.sub(r"\\\1", text[pos : m.start()]), m.group(0)]
+        pos = m.end()
+    return "".join(out) + _ACTIVE.sub(r"\\\1", text[pos:])
+
+
 def _markdown(paragraph: str) -> str:
     """The engine's plain text as the Markdown subset TextBlocks render: bullets become a list."""
     lines = []
     for line in paragraph.split("\n"):
         stripped = line.strip()
-        lines.append("- " + stripped[2:] if stripped.startswith("• ") else stripped)
+        lines.append("- " + escape(stripped[2:]) if stripped.startswith("• ") else escape(stripped))
     return "\n".join(lines)
 
 
@@ -106,7 +121,7 @@ def card(reply: Reply, lang: str, document_link: DocumentLink | None = None) -> 
     options = reply.options
     if options:
         short = short_labels([o.label for o in options], SHORT)
-        if len(options) + len(actions) <= MAX_ACTIONS and all(len(s) <= SHORT for s in short):
+        if len(options) + len(actions) <= MAX_ACTIONS and all(len(o.label) <= SHORT for o in options):
             actions = [submit(o, s) for o, s in zip(options, short, strict=True)] + actions
         else:
             body += [_row(o.label, submit(o, s)) for o, s in zip(options, short, strict=True)]

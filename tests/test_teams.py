@@ -17,12 +17,13 @@ import pytest
 
 from adapters import channel, teams
 from adapters.teams import TeamsSettings
-from adapters.teams_activity import escape_markdown, plan_turn, render, render_markdown, strip_mentions
+from adapters.teams_activity import plan_turn, render, strip_mentions
+from adapters.teams_cards import escape
 from adapters.teams_manifest import COMMANDS, PackageOptions, build_package, color_icon, english, manifest, outline_icon
 from bot.cli import build_parser, main
 from bot.conversation.commands import command_of
 from bot.conversation.engine import Engine
-from bot.conversation.replies import Citation, Option, Reply, Response
+from bot.conversation.replies import Citation, Fact, Option, Reply, Response
 from bot.knowledge import Knowledge
 from bot.state import MemoryStore
 from bot.understanding.pipeline import Incoming
@@ -31,7 +32,8 @@ from tests.support.teams_client import APP_ID, BOT, CREDENTIAL_ENV, Server, pers
 
 
 def button(sent: list[Sent], label_start: str) -> dict:
-    found = [b for s in sent for b in s.buttons() if b["title"].startswith(label_start)]
+    """The last button whose label starts so; a shortened title's full label is its tooltip."""
+    found = [b for s in sent for b in s.buttons() if b["title"].startswith(label_start) or b.get("tooltip", "").startswith(label_start)]
     assert found, f"no button {label_start!r} among {[b['title'] for s in sent for b in s.buttons()]}"
     return found[-1]
 
@@ -77,7 +79,9 @@ async def test_welcome_with_menu_when_the_bot_is_added(server: Server) -> None:
     assert [s.type for s in sent] == ["typing", "message"]
     welcome = sent[1]
     assert "Jag är Regellotsen" in welcome.text
-    values = [json.loads(b["value"])["choice"] for b in welcome.buttons()]
+    # The whole menu in one Adaptive Card: every choice a button carrying its value.
+    assert len(welcome.cards()) == 1
+    values = [b["data"]["choice"] for b in welcome.buttons()]
     assert values == ["go:flow:device-check", "go:topic:market-dialogue", "go:topic:direct-award", "cmd:help"]
     assert welcome.conversation == "a:personal-chat-1"
 
@@ -87,27 +91,31 @@ async def test_no_welcome_when_only_people_join(server: Server) -> None:
     assert await server.send(server.activity("conversationUpdate", membersRemoved=[person(2)])) == []
 
 
-async def test_free_text_is_answered_in_markdown_with_links_after_a_typing_indicator(server: Server) -> None:
+async def test_free_text_is_answered_in_an_adaptive_card_with_links_after_a_typing_indicator(server: Server) -> None:
     incoming = server.message("är vår app en medicinteknisk produkt?")
     sent = await server.send(incoming)
     assert [s.type for s in sent] == ["typing", "message"]
     answer = sent[1]
-    assert answer.activity["textFormat"] == "markdown"
-    assert answer.text.startswith("**Är vår app en medicinteknisk produkt?**\n\n")
+    [card] = answer.cards()
+    assert card["version"] == "1.5" and card["body"][0]["text"] == "Är vår app en medicinteknisk produkt?"
     assert "Det beror på det avsedda ändamålet." in answer.text
-    assert "- [Appar](https://www.lakemedelsverket.se/app)" in answer.text
+    assert "Gäller: MDR" in answer.text  # the "Gäller" line as a fact
+    sources = [b for b in answer.buttons() if b["type"] == "Action.OpenUrl"]
+    assert [(b["title"], b["url"]) for b in sources] == [("Appar", "https://www.lakemedelsverket.se/app")]
     # A reply threads onto the incoming activity and goes from the bot to the user.
     assert answer.reply_to == incoming["id"]
     assert answer.activity["from"]["id"] == BOT["id"] and answer.activity["recipient"]["id"] == person(1)["id"]
-    # One option in personal chat: a suggested action.
-    assert answer.activity["suggestedActions"]["actions"] == [{"type": "imBack", "title": "▶ Är det en medicinteknisk produkt?", "value": "▶ Är det en medicinteknisk produkt?"}]
+    # The flow that goes deeper, as a card button carrying its value (the full label in a tooltip).
+    deeper = button([answer], "▶ Är det en medicinteknisk produkt?")
+    assert deeper["type"] == "Action.Submit" and deeper["data"] == {"choice": "go:flow:device-check"}
     # Without credentials replies carry no token.
     assert answer.authorization is None
 
 
-async def test_knowledge_text_is_escaped(server: Server) -> None:
+async def test_knowledge_text_is_shown_as_written(server: Server) -> None:
+    # Cards show no HTML, so "<Se>" and "&" need no escaping (Markdown marks would be: see the unit test).
     sent = await server.say("tidig marknadsdialog")
-    assert r"Ja, en marknadsdialog är tillåten om alla behandlas lika. \<Se\> Upphandlingsmyndigheten & Konkurrensverket." in sent[0].text
+    assert "Ja, en marknadsdialog är tillåten om alla behandlas lika. <Se> Upphandlingsmyndigheten & Konkurrensverket." in sent[0].text
 
 
 async def test_group_chat_answers_only_when_mentioned_and_strips_the_mention(server: Server) -> None:
@@ -116,10 +124,10 @@ async def test_group_chat_answers_only_when_mentioned_and_strips_the_mention(ser
     # "Regellotsen hjälp" would not be the help command: the mention was removed before the engine saw it.
     assert "Kommandon:" in sent[0].text
     assert "Regellotsen" not in sent[0].text.split("\n")[0]
-    # Buttons in a group chat: a hero card with messageBack buttons carrying the option value.
-    assert sent[0].activity["attachments"][0]["contentType"] == "application/vnd.microsoft.card.hero"
+    # Buttons in a group chat: an Adaptive Card whose Action.Submit buttons carry the option values.
+    assert sent[0].activity["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert "suggestedActions" not in sent[0].activity
-    assert {b["type"] for b in sent[0].buttons()} == {"messageBack"}
+    assert {b["type"] for b in sent[0].buttons()} == {"Action.Submit"}
 
 
 async def test_channel_mentions_and_two_people_keep_separate_flows(server: Server) -> None:
@@ -142,25 +150,43 @@ async def test_channel_mentions_and_two_people_keep_separate_flows(server: Serve
 async def test_whole_device_check_flow_by_buttons_in_a_group_chat(server: Server) -> None:
     welcome = [s for s in await server.send(server.activity("conversationUpdate", group="groupChat", membersAdded=[BOT])) if s.type == "message"]
     step = await server.press(button(welcome, "▶ Är det en medicinteknisk produkt?"), group="groupChat")
-    assert "**Är det en medicinteknisk produkt? – Fråga 1**" in text_of(step)
+    assert "Är det en medicinteknisk produkt? – Fråga 1" in text_of(step)
     assert "Har produkten ett medicinskt syfte?" in text_of(step)
     step = await server.press(button(step, "Ja"), group="groupChat")
     assert "Är det programvara?" in text_of(step)
     assert [b["title"] for b in step[-1].buttons()] == ["Programvara", "Fysisk produkt", "⬅ Tillbaka"]
     step = await server.press(button(step, "Programvara"), group="groupChat")
     assert "Vad kostar utvecklingen ungefär?" in text_of(step)
-    conclusion = await server.say("2 miljoner kronor", group="groupChat", mention=True)
-    text = text_of(conclusion)
-    assert "Produkten är troligen en medicinteknisk produkt." in text
-    assert "Regel 11 gäller för programvaran." in text
-    assert "Sök finansiering tidigt." in text
+    [verdict] = await server.say("2 miljoner kronor", group="groupChat", mention=True)  # one message, verdict first
+    [card] = verdict.cards()
+    assert card["body"][1] == {"type": "FactSet", "facts": [{"title": "Gäller", "value": "MDR"}, {"title": "Kontakta först", "value": "Läkemedelsverket"}]}
+    assert "Produkten är troligen en medicinteknisk produkt." in verdict.text and "Viktigast nu:" in verdict.text
+    assert [a["title"] for a in card["actions"]] == ["Varför?", "Alla steg", "Myndigheter", "Källor", "Spara checklista", "Börja om"]
     state = json.loads(await server.engine.store.load("msteams:19:group-chat-1@thread.v2|aad-object-1") or "{}")
     assert state["flow"]["done"] is True and state["flow"]["facts"] == {"medical_purpose": True, "kind": "software", "cost_sek": 2_000_000}
 
+    # Detail on demand: "Varför?" is one short card with the findings and the answers that decided them.
+    [why] = await server.press(button([verdict], "Varför?"), group="groupChat")
+    assert "Regel 11 gäller för programvaran." in why.text and "Avgjordes av:" in why.text and len(why.text) <= 1500
+    # "Spara checklista": a card that links to the documents, served by the bot itself.
+    [saved] = await server.press(button([why], "Spara checklista"), group="groupChat")
+    links = [b for b in saved.buttons() if b["type"] == "Action.OpenUrl"]
+    assert [b["title"].rsplit(".", 1)[1] for b in links] == ["md", "html"]
+    assert all(b["url"].startswith(server.url + "/documents/") for b in links)
+    status, kind, disposition, body = await server.fetch(links[0]["url"])
+    assert status == 200 and kind == "text/markdown" and disposition.startswith("attachment;")
+    markdown = body.decode("utf-8")
+    assert markdown.startswith("# Checklista – Är det en medicinteknisk produkt?") and "Sök finansiering tidigt." in markdown
+    status, kind, disposition, body = await server.fetch(links[1]["url"])
+    assert status == 200 and kind == "text/html" and disposition.startswith("inline;") and b"Regel 11" in body
+    # A wrong or guessed token finds nothing.
+    assert (await server.fetch(links[0]["url"].replace("/documents/", "/documents/x")))[0] == 404
+    assert (await server.fetch(server.url + "/documents/AAAAAAAAAAAAAAAAAAAAAAAA/x.md"))[0] == 404
 
-async def test_personal_chat_flow_by_suggested_actions(server: Server) -> None:
+
+async def test_personal_chat_flow_by_card_buttons(server: Server) -> None:
     start = await server.say("kolla om vi behöver ce-märka")
-    assert start[-1].activity["suggestedActions"]["actions"][0]["type"] == "imBack"
+    assert start[-1].buttons()[0]["type"] == "Action.Submit"
     step = await server.press(button(start, "Ja"))
     assert "Är det programvara?" in text_of(step)
     step = await server.press(button(step, "⬅ Tillbaka"))
@@ -169,12 +195,13 @@ async def test_personal_chat_flow_by_suggested_actions(server: Server) -> None:
     assert "Produkten är troligen inte en medicinteknisk produkt." in text_of(step)
 
 
-async def test_a_menu_of_more_than_three_choices_is_a_hero_card_in_personal_chat(server: Server) -> None:
+async def test_a_menu_with_long_labels_is_one_card_of_full_width_rows(server: Server) -> None:
     sent = await server.say("meny")
-    assert "suggestedActions" not in sent[0].activity
-    assert len(sent[0].buttons()) == 4
+    assert "suggestedActions" not in sent[0].activity and len(sent[0].cards()) == 1
+    rows = [b for b in sent[0].cards()[0]["body"] if b["type"] == "Container"]
+    assert [r["items"][0]["text"] for r in rows] == ["▶ Är det en medicinteknisk produkt?", "Får vi prata med leverantörer före upphandlingen?", "Direktupphandlingsgränsen", "Hjälp"]
     opened = await server.press(button(sent, "Direktupphandlingsgränsen"))
-    assert "**Direktupphandlingsgränsen**" in opened[0].text
+    assert opened[0].cards()[0]["body"][0]["text"] == "Direktupphandlingsgränsen"
 
 
 async def test_locale_en_us_gives_english(server: Server) -> None:
@@ -182,8 +209,8 @@ async def test_locale_en_us_gives_english(server: Server) -> None:
     assert "Hi! I'm Regellotsen" in sent[-1].text
     answer = await server.say("MDR app", locale="en-US", conversation="a:personal-chat-en")
     assert answer[0].activity["locale"] == "en-US"
-    assert "**Medical Devices Regulation" in answer[0].text and "Applies to: Manufacturers." in answer[0].text
-    assert "**Sources:**" in answer[0].text
+    assert answer[0].text.startswith("Medical Devices Regulation") and "Applies to: Manufacturers." in answer[0].text
+    assert [b["title"] for b in answer[0].buttons() if b["type"] == "Action.ShowCard"] == ["Sources (1)"]
 
 
 # -- robustness -------------------------------------------------------------------------
@@ -341,38 +368,49 @@ async def test_hot_reload_starts_with_the_server(kb: Knowledge, connector: FakeC
 # -- translation units ---------------------------------------------------------------------
 
 
-def test_markdown_escaping_keeps_urls_and_blocks_formatting() -> None:
-    assert escape_markdown("a*b_c [x](y) <at>#1 ~z~ `k`") == r"a\*b\_c \[x\](y) \<at\>\#1 \~z\~ \`k\`"
-    assert escape_markdown("see https://ex.org/a_b*c.") == r"see https://ex.org/a_b*c."
-    assert escape_markdown("- not a list\n1. not numbered") == "\\- not a list\n1\\. not numbered"
+def test_card_text_escaping_keeps_urls_and_blocks_formatting() -> None:
+    assert escape("a*b_c [x](y) ~z~ `k`") == r"a\*b\_c \[x\](y) \~z\~ \`k\`"
+    assert escape("see https://ex.org/a_b*c.") == r"see https://ex.org/a_b*c."
 
 
-def test_reply_rendering_title_bullets_and_citations() -> None:
+def test_reply_card_title_facts_bullets_and_citations() -> None:
     reply = Reply(
-        "Intro *viktigt*\n\n• first_item\n• second\nAfter",
+        "Intro *viktigt*\n\n• first_item\n• second",
         title="Rubrik [1]",
-        citations=(Citation("Lag (2017:30)", "https://example.org/a b(1)"), Citation("Bad", "javascript:alert(1)")),
+        facts=(Fact("Gäller", "MDR"),),
+        citations=(Citation("Lag (2017:30)", "https://example.org/a"), Citation("Bad", "javascript:alert(1)")),
     )
-    md = render_markdown(reply, "sv")
-    assert md == (
-        "**Rubrik \\[1\\]**\n\nIntro \\*viktigt\\*\n\n- first\\_item\n- second\n\nAfter\n\n**Källor:**\n\n"
-        "- [Lag (2017:30)](https://example.org/a%20b%281%29)\n- Bad"
-    )
-    sources = Reply("• Appar: https://x.se/app", title="Sources", citations=(Citation("Appar", "https://x.se/app"),))
-    assert render_markdown(sources, "en") == "**Sources**\n\n- [Appar](https://x.se/app)"
+    [activity] = render(Response([reply], "answer", "sv"), personal=True)
+    [attachment] = activity["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["version"] == "1.5" and "Rubrik [1]" in card["fallbackText"]
+    assert [b["type"] for b in card["body"]] == ["TextBlock", "FactSet", "TextBlock", "TextBlock"]
+    assert card["body"][0] == {"type": "TextBlock", "text": "Rubrik [1]", "wrap": True, "weight": "Bolder", "size": "Medium"}
+    assert card["body"][1]["facts"] == [{"title": "Gäller", "value": "MDR"}]
+    assert card["body"][2]["text"] == r"Intro \*viktigt\*" and card["body"][3]["text"] == "- first\\_item\n- second"
+    # The sources sit behind a ShowCard; only http(s) links become Action.OpenUrl.
+    [show] = card["actions"]
+    assert show["type"] == "Action.ShowCard" and show["title"] == "Källor (1)"
+    assert show["card"]["body"][0]["selectAction"] == {"type": "Action.OpenUrl", "title": "Lag (2017:30)", "url": "https://example.org/a"}
 
 
-def test_choices_become_suggested_actions_or_hero_cards() -> None:
+def test_choices_are_card_buttons_or_full_width_rows() -> None:
     few = Response([Reply("Q?", options=(Option("Ja", "ans:f:n:yes"), Option("Nej", "ans:f:n:no")))], "question", "sv")
-    many = Response([Reply("Menu", options=tuple(Option(f"Val {i}", f"go:topic:t{i}") for i in range(8)))], "greeting", "en")
-    personal = render(few, personal=True)[0]
-    assert [a["value"] for a in personal["suggestedActions"]["actions"]] == ["Ja", "Nej"]
-    group = render(few, personal=False)[0]
-    assert "suggestedActions" not in group
-    assert json.loads(group["attachments"][0]["content"]["buttons"][0]["value"]) == {"choice": "ans:f:n:yes"}
-    cards = render(many, personal=True)[0]["attachments"]
-    assert [len(c["content"]["buttons"]) for c in cards] == [6, 2]
-    assert cards[1]["content"]["text"] == "More choices"
+    long_label = "Vi är ett företag eller forskare som ska släppa ut den på marknaden"
+    many = Response([Reply("Menu", options=(*(Option(f"Val {i}", f"go:topic:t{i}") for i in range(7)), Option(long_label, "x")))], "greeting", "en")
+    for personal in (True, False):  # the same card in personal chat, group chats and channels
+        card = render(few, personal=personal)[0]["attachments"][0]["content"]
+        assert card["actions"] == [
+            {"type": "Action.Submit", "title": "Ja", "data": {"choice": "ans:f:n:yes"}},
+            {"type": "Action.Submit", "title": "Nej", "data": {"choice": "ans:f:n:no"}},
+        ]
+    # More than six choices, or a long one: one card, each choice a row showing its whole label.
+    [activity] = render(many, personal=True)
+    rows = [b for b in activity["attachments"][0]["content"]["body"] if b["type"] == "Container"]
+    assert [r["items"][0]["text"] for r in rows] == [*(f"Val {i}" for i in range(7)), long_label]
+    assert rows[-1]["selectAction"]["data"] == {"choice": "x"} and rows[-1]["selectAction"]["tooltip"] == long_label
+    assert len(rows[-1]["selectAction"]["title"]) <= 20
 
 
 def test_mentions_are_stripped_literally() -> None:

@@ -32,14 +32,56 @@ class Sent:
 
     @property
     def text(self) -> str:
-        return self.activity.get("text") or ""
+        """What the message shows as text: its `text`, and its Adaptive Cards' TextBlocks and facts ("title: value")."""
+        parts = [self.activity.get("text") or ""]
+        for card in self.cards():
+            parts += _card_texts(card)
+        return "\n\n".join(p for p in parts if p)
+
+    def cards(self) -> list[dict[str, Any]]:
+        """The Adaptive Cards attached to the message."""
+        return [a["content"] for a in self.activity.get("attachments") or [] if a.get("contentType") == ADAPTIVE]
 
     def buttons(self) -> list[dict[str, Any]]:
-        """Every button on the message: suggested actions and hero-card buttons."""
+        """Every button on the message: suggested actions, hero-card buttons, and Adaptive Card actions
+        (the action bar, tappable rows, and inside a ShowCard)."""
         out = list((self.activity.get("suggestedActions") or {}).get("actions") or [])
         for attachment in self.activity.get("attachments") or []:
             out += (attachment.get("content") or {}).get("buttons") or []
+        for card in self.cards():
+            out += _card_actions(card)
         return out
+
+
+ADAPTIVE = "application/vnd.microsoft.card.adaptive"
+
+
+def _card_texts(node: Any) -> list[str]:
+    out: list[str] = []
+    if isinstance(node, dict):
+        if node.get("type") == "TextBlock":
+            out.append(node.get("text", ""))
+        if node.get("type") == "FactSet":
+            out += [f"{f['title']}: {f['value']}" for f in node.get("facts", [])]
+        for key in ("body", "items", "columns"):
+            for child in node.get(key) or []:
+                out += _card_texts(child)
+    return out
+
+
+def _card_actions(node: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if str(node.get("type", "")).startswith("Action."):
+            out.append(node)
+            if node["type"] == "Action.ShowCard":
+                out += _card_actions(node.get("card"))
+        if isinstance(node.get("selectAction"), dict):
+            out += _card_actions(node["selectAction"])
+        for key in ("body", "items", "columns", "actions"):
+            for child in node.get(key) or []:
+                out += _card_actions(child)
+    return out
 
 
 @dataclass

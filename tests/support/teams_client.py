@@ -109,10 +109,18 @@ class Server:
         """What the Teams client posts when a button is pressed."""
         if button["type"] == "messageBack":
             body = self.activity("message", text=button.get("text"), value=json.loads(button["value"]), **kw)
+        elif button["type"] == "Action.Submit":  # an Adaptive Card button: the card's data comes back as `value`
+            body = self.activity("message", value=button["data"], **kw)
         else:
             assert button["type"] == "imBack", button
             body = self.activity("message", text=button["value"], **kw)
         return [s for s in await self.send(body) if s.type == "message"]
+
+    async def fetch(self, url: str) -> tuple[int, str, str, bytes]:
+        """GET a URL the bot gave (a document link): status, content type, Content-Disposition, body."""
+        assert self.http is not None
+        async with self.http.get(url) as r:
+            return r.status, r.content_type, r.headers.get("Content-Disposition", ""), await r.read()
 
     async def get(self, path: str) -> tuple[int, Any]:
         assert self.http is not None
