@@ -29,10 +29,16 @@ def turn_record(conversation: str, response: Response) -> dict[str, Any]:
         "agencies": list(response.agencies),
         "text": response.plain_text(),
         "options": [{"label": o.label, "value": o.value} for o in response.options],
+        "documents": documents_record(response),
         "understood": response.kind not in NOT_UNDERSTOOD and not response.unanswered,
         "target": response.target,
         "urgent": response.urgent,
     }
+
+
+def documents_record(response: Response) -> list[dict[str, str]]:
+    """The documents a turn gave (the checklist): name, media type and the text itself."""
+    return [{"name": d.name, "media_type": d.media_type, "content": d.content.decode("utf-8")} for d in response.documents]
 
 
 def _error(message: str, conversation: Any = None) -> dict[str, Any]:

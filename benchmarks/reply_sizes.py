@@ -15,7 +15,12 @@ Characters are *visible* characters: markup (HTML tags, Markdown marks, card
 JSON) is not counted; link targets are not counted, link texts are. Reported
 per flow: paths, the longest conclusion (total characters and messages), the
 longest first message of a conclusion, the longest single message, and what
-`varför` / `why` after the conclusion sends. Topics: the ten longest answers.
+what "Varför?" / "Why?" after the conclusion sends (its first page; further pages come one by one on
+"Next"), and the largest message of the other parts (all steps, agencies, sources: first pages).
+Topics: the ten longest answers.
+
+Before issue #14 the conclusion had no parts; its `why` was the typed command (`cmd:why`), which
+then listed every finding at once. Both are what a user got for asking "why".
 
 Targets (issue #14): the first message of a conclusion ≤ 1,000 visible
 characters and exactly 1 message on Telegram and Teams; no single message over
@@ -26,9 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import html
 import json
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -40,108 +43,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # -- every project import in one place (update here when modules move) ---------
-from adapters import console as console_channel  # noqa: E402
-from adapters import teams_activity as teams_channel  # noqa: E402
-from adapters import telegram as telegram_channel  # noqa: E402
 from bot.conversation.engine import Engine, load_engine  # noqa: E402
 from bot.conversation.replies import Response  # noqa: E402
 from bot.maintain.graph import _number_values  # noqa: E402
 from bot.state import ConversationState, MemoryStore  # noqa: E402
 from bot.understanding.pipeline import Incoming  # noqa: E402
+from tests.support.sizes import CHANNELS, Sizes, measure  # noqa: E402
 
 # ------------------------------------------------------------------------------
 
 FIRST_LIMIT = 1000
 MESSAGE_LIMIT = 1500
-CHANNELS = ("telegram", "teams", "console")
-
-# -- visible text per channel ---------------------------------------------------
-
-_TAG = re.compile(r"<[^>]+>")
-_MD_LINK = re.compile(r"\[((?:\\.|[^\]\\])*)\]\((?:[^()\s]|\([^()\s]*\))*\)")
-_MD_ESCAPE = re.compile(r"\\([\\`*_\[\]<>~|#+\-=.)!])")
-
-
-def telegram_visible(part: str) -> str:
-    return html.unescape(_TAG.sub("", part))
-
-
-def markdown_visible(text: str) -> str:
-    text = _MD_LINK.sub(lambda m: m.group(1), text)
-    text = text.replace("**", "")
-    return _MD_ESCAPE.sub(r"\1", text)
-
-
-def _card_texts(node: Any, out: list[str]) -> None:
-    """Text a card shows: TextBlock/TextRun text, FactSet titles and values (not button titles)."""
-    if isinstance(node, dict):
-        kind = node.get("type")
-        if kind in ("TextBlock", "TextRun") and isinstance(node.get("text"), str):
-            out.append(markdown_visible(node["text"]))
-        elif kind == "RichTextBlock":
-            _card_texts(node.get("inlines"), out)
-        elif kind == "Fact":
-            out.append(f"{node.get('title', '')} {node.get('value', '')}")
-        if kind == "FactSet":
-            for fact in node.get("facts") or []:
-                out.append(f"{fact.get('title', '')} {fact.get('value', '')}")
-        if kind == "AdaptiveCard" and isinstance(node.get("fallbackText"), str) and not node.get("body"):
-            out.append(node["fallbackText"])
-        for key, value in node.items():
-            if key in ("facts", "inlines", "actions", "selectAction", "fallbackText"):
-                continue
-            if isinstance(value, dict | list):
-                _card_texts(value, out)
-    elif isinstance(node, list):
-        for item in node:
-            _card_texts(item, out)
-
-
-def teams_visible(activity: dict[str, Any]) -> str:
-    parts = [markdown_visible(activity["text"])] if activity.get("text") else []
-    for attachment in activity.get("attachments") or []:
-        content = attachment.get("content")
-        texts: list[str] = []
-        if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
-            _card_texts(content, texts)
-        elif isinstance(content, dict):  # hero cards: title/subtitle/text
-            texts += [str(content[k]) for k in ("title", "subtitle", "text") if content.get(k)]
-        parts += texts
-    return "\n".join(parts)
-
-
-@dataclass
-class Sizes:
-    """One engine Response as each channel delivers it: visible characters per message."""
-
-    messages: dict[str, list[int]] = field(default_factory=dict)
-
-    @property
-    def first(self) -> dict[str, int]:
-        return {c: (m[0] if m else 0) for c, m in self.messages.items()}
-
-    def total(self, channel: str) -> int:
-        return sum(self.messages[channel])
-
-    def count(self, channel: str) -> int:
-        return len(self.messages[channel])
-
-    def largest(self, channel: str) -> int:
-        return max(self.messages[channel], default=0)
-
-
-def measure(response: Response) -> Sizes:
-    sizes = Sizes()
-    tg: list[int] = []
-    for reply in response.replies:
-        tg += [len(telegram_visible(p)) for p in telegram_channel.render(reply)]
-    sizes.messages["telegram"] = tg
-    activities = [a for a in teams_channel.render(response, True) if a.get("type") == "message"]
-    sizes.messages["teams"] = [len(teams_visible(a)) for a in activities]
-    # The console has no messages; each engine reply is one block on the screen.
-    sizes.messages["console"] = [len(console_channel.render(Response([r], response.kind, response.lang)).strip()) for r in response.replies]
-    return sizes
-
 
 # -- walking the flows ------------------------------------------------------------
 
@@ -153,6 +65,7 @@ class PathResult:
     answers: list[str]
     conclusion: Sizes
     why: Sizes
+    parts: list[Sizes]  #: the first page of each other part: all steps, agencies, sources
 
 
 @dataclass
@@ -181,9 +94,12 @@ class Walker:
 
     async def _walk(self, flow_id: str, cid: str, response: Response, answers: list[str]) -> None:
         if response.kind == "conclusion":
-            why_cid = await self._fork(cid)
-            why = await self.engine.handle(why_cid, Incoming(choice="cmd:why"))
-            self.results.append(PathResult(flow_id, self.lang, answers, measure(response), measure(why)))
+            sizes = []
+            for part in ("why", "steps", "agencies", "sources"):
+                part_cid = await self._fork(cid)
+                sizes.append(measure(await self.engine.handle(part_cid, Incoming(choice=f"res:{part}"))))
+                await self.engine.store.save(part_cid, "")
+            self.results.append(PathResult(flow_id, self.lang, answers, measure(response), sizes[0], sizes[1:]))
             return
         state = ConversationState.from_json(await self.engine.store.load(cid))
         assert state.flow is not None and not state.flow.done, f"{flow_id}: neither a question nor a conclusion after {answers}"
@@ -229,8 +145,8 @@ def _max_by(items: list[PathResult], key: Callable[[PathResult], int]) -> PathRe
 def report(paths: list[PathResult], topic_sizes: dict[str, list[tuple[str, Sizes]]], seconds: float) -> tuple[str, dict[str, Any]]:
     lines: list[str] = []
     data: dict[str, Any] = {"flows": [], "topics": [], "targets": {}}
-    head = "| flow | lang | paths | longest conclusion: chars / msgs (Telegram · Teams · console) | max 1st msg (TG · Teams) | max msg (TG · Teams) | `why`: chars / msgs (TG · Teams) |"
-    lines += [head, "| --- | --- | --- | --- | --- | --- | --- |"]
+    head = "| flow | lang | paths | longest conclusion: chars / msgs (Telegram · Teams · console) | max 1st msg (TG · Teams) | max msg (TG · Teams) | `why`: chars / msgs (TG · Teams) | largest part msg (TG · Teams) |"
+    lines += [head, "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     flows = sorted({(p.flow, p.lang) for p in paths})
     for flow, lang in flows:
         mine = [p for p in paths if p.flow == flow and p.lang == lang]
@@ -243,7 +159,8 @@ def report(paths: list[PathResult], topic_sizes: dict[str, list[tuple[str, Sizes
         lines.append(
             f"| {flow} | {lang} | {len(mine)} | {_cell(longest.conclusion, 'telegram')} · {_cell(longest.conclusion, 'teams')} · "
             f"{_cell(longest.conclusion, 'console')} | {first_tg:,} · {first_tm:,} | {max_tg:,} · {max_tm:,} | "
-            f"{_cell(why.why, 'telegram')} · {_cell(why.why, 'teams')} |"
+            f"{_cell(why.why, 'telegram')} · {_cell(why.why, 'teams')} | "
+            f"{max((s.largest('telegram') for p in mine for s in p.parts), default=0):,} · {max((s.largest('teams') for p in mine for s in p.parts), default=0):,} |"
         )
         data["flows"].append(
             {
@@ -265,20 +182,20 @@ def report(paths: list[PathResult], topic_sizes: dict[str, list[tuple[str, Sizes
             data["topics"].append({"topic": topic_id, "lang": lang, **{c: {"chars": sizes.total(c), "messages": sizes.count(c)} for c in CHANNELS}})
     first_over = sum(1 for p in paths if max(p.conclusion.first["telegram"], p.conclusion.first["teams"]) > FIRST_LIMIT)
     not_one = sum(1 for p in paths if p.conclusion.first["telegram"] and (p.conclusion.count("telegram") != 1 or p.conclusion.count("teams") != 1))
-    over = sum(1 for p in paths for s in (p.conclusion, p.why) for c in ("telegram", "teams") if s.largest(c) > MESSAGE_LIMIT)
+    over = sum(1 for p in paths for s in (p.conclusion, p.why, *p.parts) for c in ("telegram", "teams") if s.largest(c) > MESSAGE_LIMIT)
     topic_over = sum(1 for items in topic_sizes.values() for _, s in items for c in ("telegram", "teams") if s.largest(c) > MESSAGE_LIMIT)
     data["targets"] = {
         "paths": len(paths),
         "conclusions_first_message_over_1000": first_over,
         "conclusions_not_exactly_one_message": not_one,
-        "messages_over_1500_in_conclusions_and_why": over,
+        "messages_over_1500_in_conclusions_and_their_parts": over,
         "topic_messages_over_1500": topic_over,
     }
     lines += [
         "",
         f"Targets over {len(paths):,} paths: conclusions whose first message is over {FIRST_LIMIT:,} visible characters: {first_over:,}; "
         f"conclusions not exactly one message on Telegram and Teams: {not_one:,}; messages over {MESSAGE_LIMIT:,} characters "
-        f"(conclusions and `why`, per channel): {over:,}; topic answer messages over {MESSAGE_LIMIT:,}: {topic_over}.",
+        f"(conclusions, `why` and the other parts, per channel): {over:,}; topic answer messages over {MESSAGE_LIMIT:,}: {topic_over}.",
         f"({seconds:.0f} s)",
     ]
     return "\n".join(lines), data

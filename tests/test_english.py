@@ -140,6 +140,7 @@ def test_every_english_answer_and_question_is_english(shipped: Knowledge, swedis
     assert problems == [], "\n".join(problems[:30])
 
 
+@pytest.mark.slow  # every path: about a minute
 async def test_every_english_flow_reply_is_english(shipped: Knowledge, swedish_only: SwedishOnly) -> None:
     """Every path's verdict; every finding of `why` with the answers that decided it; steps, agencies,
     sources (every page) and the checklist for every set of findings a path reaches. Each distinct text

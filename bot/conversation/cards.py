@@ -66,8 +66,9 @@ def about_line(k: Knowledge, regulations: list[str], agencies: list[str], lang: 
     return " · ".join(parts)
 
 
-#: A topic answer is one message of at most this many visible characters (title, text, facts, source titles).
-TOPIC_CHARS = 1500
+#: A topic answer is one message of at most 1,500 visible characters; this many for title, text, facts and
+#: source titles leaves room for what a channel adds (labels, link marks, line breaks).
+TOPIC_CHARS = 1400
 MAX_OPTIONS = 8  # buttons under one message: what a phone shows without scrolling
 
 

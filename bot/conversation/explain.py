@@ -74,9 +74,8 @@ class Explain(DialogueBase):
         sources = urgent.sources(self, last) + sources
         if not sources:
             return Response([Reply(t("sources_nothing", lang))], "command", lang)
-        cites = cards.citations(sources, lang)
-        text = "\n".join(f"• {c.title}: {c.url}" for c in cites)
-        return Response([Reply(text, title=t("sources", lang), citations=cites)], "command", lang)
+        # Each source once, as a citation: every channel shows its title and link its own way.
+        return Response([Reply("", title=t("sources", lang), citations=cards.citations(sources, lang))], "command", lang)
 
     def _result_part(self, state: ConversationState, name: str, page: int = 1) -> Response:
         """One part of the last flow's result (a verdict button), or the checklist document."""
