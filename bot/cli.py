@@ -100,7 +100,6 @@ def ask_record(question: str, response: Response) -> dict[str, Any]:
         "agencies": response.agencies,
         "text": response.plain_text(),
         "choices": [o.label for o in response.options],
-        "documents": [{"name": d.name, "media_type": d.media_type, "content": d.content.decode("utf-8")} for d in response.documents],
     }
 
 

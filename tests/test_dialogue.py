@@ -67,18 +67,27 @@ async def test_complete_flow_with_buttons_gives_conclusions_why_and_sources(chat
     assert "Vad kostar utvecklingen" in r.replies[-1].text
     r = await chat.say("ca 1,5 miljoner kr")
     assert r.kind == "conclusion"
-    text = r.plain_text()
-    # Lifecycle order: the idea-stage conclusion (funding) comes before the development ones.
-    assert text.index("Sök finansiering tidigt") < text.index("troligen en medicinteknisk produkt") < text.index("Regel 11")
-    assert "Varför: Medicinskt syfte avgör." in text
-    assert "Har produkten ett medicinskt syfte? → Ja" in text
-    assert "Nästa steg:" in text and "Gör en klassning." in text
-    assert "Läkemedelsverket" in text and "https://www.lakemedelsverket.se" in text
+    # The verdict first: one reply with what applies, the most important steps and whom to contact first.
+    [verdict] = r.replies
+    assert [(f.label, f.value) for f in verdict.facts] == [("Gäller", "MDR"), ("Kontakta först", "Läkemedelsverket")]
+    assert "troligen en medicinteknisk produkt" in verdict.text and "Viktigast nu:\n1. Gör en klassning." in verdict.text
+    assert [o.label for o in verdict.options] == ["Varför?", "Alla steg", "Myndigheter", "Källor", "Spara checklista", "Börja om"]
     assert r.regulations == ["mdr"] and r.agencies == ["lakemedelsverket"]
+    # Why: the findings that name rules first (in the order of the work), then funding; each with its
+    # reasoning and only the answers that decided it.
     r = await chat.say("varför")
-    assert "Medicinskt syfte avgör." in r.plain_text() and "Är det programvara? → Programvara" in r.plain_text()
+    text = r.plain_text()
+    assert text.index("troligen en medicinteknisk produkt") < text.index("Regel 11") < text.index("Sök finansiering tidigt")
+    assert "Varför: Medicinskt syfte avgör." in text
+    assert "Avgjordes av: Har produkten ett medicinskt syfte? → Ja\n" in text and "Är det programvara? → Programvara" in text
+    r = await chat.press("Alla steg")
+    assert "☐ Gör en klassning." in r.plain_text()
+    r = await chat.press("Myndigheter")
+    assert "Läkemedelsverket" in r.plain_text() and "https://www.lakemedelsverket.se" in r.plain_text()
     r = await chat.say("källor")
     assert any(c.url == "https://eur-lex.europa.eu/eli/reg/2017/745/oj" for c in r.replies[0].citations)
+    r = await chat.press("Spara checklista")
+    assert r.kind == "document" and [d.media_type for d in r.documents] == ["text/markdown", "text/html"]
 
 
 async def test_typed_answers_are_matched_fuzzily(chat: Chat) -> None:

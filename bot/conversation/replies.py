@@ -55,7 +55,7 @@ class Response:
     """Everything one incoming message produced, with what it was about."""
 
     replies: list[Reply]
-    kind: str  # answer | flow | question | conclusion | clarify | fallback | command | greeting | notice | urgent
+    kind: str  # answer | flow | question | conclusion | clarify | fallback | command | greeting | notice | urgent | document | error
     lang: str
     topic: str | None = None
     flow: str | None = None
@@ -77,7 +77,13 @@ class Response:
         return [d for r in self.replies for d in r.documents]
 
     def plain_text(self) -> str:
-        return "\n\n".join(((r.title + "\n") if r.title else "") + "".join(f"{f.label}: {f.value}\n" for f in r.facts) + r.text for r in self.replies)
+        """Every reply as plain text: title, facts, text, and its sources as "• title: url" lines."""
+        return "\n\n".join(
+            "\n".join(
+                [*([r.title] if r.title else []), *(f"{f.label}: {f.value}" for f in r.facts), *([r.text] if r.text else []), *(f"• {c.title}: {c.url}" for c in r.citations)]
+            )
+            for r in self.replies
+        )
 
 
 def short_label(label: str, limit: int = 30) -> str:

@@ -32,7 +32,7 @@ from bot.knowledge.yamlfile import Problem, line_of, load_yaml
 from bot.state import ConversationState, MemoryStore
 from bot.understanding.pipeline import Incoming
 
-Kind = Literal["answer", "flow", "question", "conclusion", "clarify", "fallback", "command", "greeting", "notice", "error", "urgent"]
+Kind = Literal["answer", "flow", "question", "conclusion", "clarify", "fallback", "command", "greeting", "notice", "error", "urgent", "document"]
 
 
 def _typed_text(value: Any) -> Any:
