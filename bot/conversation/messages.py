@@ -15,10 +15,12 @@ _T = {
     "help": (
         "Skriv en fråga med egna ord, till exempel ”är vår app en medicinteknisk produkt?” eller ”får vi prata med leverantörer före en upphandling?”.\n\n"
         "Kommandon:\n• meny – visa vad jag kan hjälpa till med\n• börja om – avbryt och börja från början\n• tillbaka – ändra ditt förra svar\n"
-        "• varför – förklara frågan eller slutsatsen\n• källor – visa källorna för senaste svaret\n• english / svenska – byt språk",
+        "• varför – förklara frågan eller slutsatsen\n• källor – visa källorna för senaste svaret\n"
+        "• alla steg / spara checklista – efter ett resultat: alla nästa steg, eller hela resultatet som fil\n• english / svenska – byt språk",
         "Ask in your own words, for example “is our app a medical device?” or “may we talk to suppliers before a procurement?”.\n\n"
         "Commands:\n• menu – what I can help with\n• restart – cancel and start over\n• back – change your previous answer\n"
-        "• why – explain the question or the conclusion\n• sources – the sources of the last answer\n• svenska / english – switch language",
+        "• why – explain the question or the conclusion\n• sources – the sources of the last answer\n"
+        "• all steps / save checklist – after a result: every next step, or the whole result as a file\n• svenska / english – switch language",
     ),
     "fallback": (
         "Jag hittar inget säkert svar på det, och jag vill inte gissa. Jag kan svara på frågor om regler och myndigheter för innovation i vård och omsorg – "
