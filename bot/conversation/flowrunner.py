@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.conversation import conclusion
+from bot.conversation import cards, conclusion
 from bot.conversation.dialogue_base import DialogueBase, unique
 from bot.conversation.messages import t
 from bot.conversation.replies import Option, Reply, Response
