@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from bot.conversation.cards import visible_chars
-from bot.conversation.messages import t
+from bot.conversation.messages import READ_KEYS, t
 from bot.conversation.replies import Citation, Fact, Option, Reply
 from bot.knowledge import Knowledge
 from bot.knowledge.model import STAGE_ORDER, Flow, Rule, Source
@@ -122,7 +122,9 @@ def answers(flow: Flow, history: list[dict], lang: str) -> list[Answer]:
             continue
         choice = next((c for c in node.choices or [] if c.id == step["answer"]), None)
         if choice is not None:
-            out.append(Answer(ask, short_question(ask), choice.label.get(lang), frozenset(choice.set)))
+            read = step.get("read")  # how a typed answer was read, e.g. "japp" as yes
+            how = f" ({t('read_' + read[0], lang, words=read[1])})" if read and f"read_{read[0]}" in READ_KEYS else ""
+            out.append(Answer(ask, short_question(ask), choice.label.get(lang) + how, frozenset(choice.set)))
     return out
 
 
