@@ -23,6 +23,7 @@ from tests.support.sizes import measure
 
 FIRST = 1000
 MESSAGE = 1500
+FINDING = 460  # "at most about 400": the reasoning is cut to fit, and a finding's text to no less than 180
 PHONES = ("telegram", "teams")
 PARTS = ["res:why", "res:steps", "res:agencies", "res:sources", "res:checklist", "cmd:restart"]
 
@@ -46,10 +47,14 @@ async def test_every_conclusion_opens_with_one_short_message_and_no_part_is_long
         assert [o.value for o in verdict.options] == PARTS, where
         flow, fired, history = path.result(shipped)
         fired_ids = tuple(r.id for r in fired)
-        answers = tuple(a.answer for a in conclusion.answers(flow, history, lang))
+        given = conclusion.answers(flow, history, lang)
+        answers = tuple(a.answer for a in given)
         if (fired_ids, answers) in measured_results:
             continue  # the same findings from the same answers (an amount on the same side of every bound)
         measured_results.add((fired_ids, answers))
+        for rule in fired:  # a finding, with its reasoning and the answers that decided it: about 400 characters
+            if len(block := conclusion.finding_block(shipped, 10, rule, given, lang)) > FINDING:
+                problems.setdefault(f"finding {rule.id}", f"{where}: finding {rule.id} has {len(block)} characters")
         sizes = measure(path.conclusion, PHONES)
         for channel in ("telegram", "teams"):
             if sizes.count(channel) != 1:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from bot.conversation.cards import visible_chars
 from bot.conversation.messages import READ_KEYS, t
-from bot.conversation.replies import Citation, Fact, Option, Reply
+from bot.conversation.replies import Citation, Fact, Option, Reply, short_label
 from bot.knowledge import Knowledge
 from bot.knowledge.model import STAGE_ORDER, Flow, Rule, Source
 from bot.knowledge.rules import facts_read
@@ -30,7 +30,8 @@ VERDICT_CHARS = 1000
 PAGE_CHARS = 1300
 FINDING_CHARS = 400
 STEP_CHARS = 170
-QUESTION_CHARS = 48
+QUESTION_CHARS = 40
+ANSWER_CHARS = 40
 TOP_STEPS = 3
 MAX_NAMES = 6
 
@@ -257,13 +258,13 @@ def verdict(k: Knowledge, flow: Flow, fired: list[Rule], history: list[dict], la
 
 def finding_block(k: Knowledge, number: int, rule: Rule, given: list[Answer], lang: str, limit: int = FINDING_CHARS) -> str:
     c = rule.conclude
-    head = f"{number}. {fit(c.text.get(lang), 260)}"
     tail = []
     decided = deciding(rule, given)
     if decided:
-        tail.append(f"{t('decided_by', lang)}: " + "; ".join(f"{a.short} → {a.answer}" for a in decided))
+        tail.append(f"{t('decided_by', lang)}: " + "; ".join(f"{a.short} → {short_label(a.answer, ANSWER_CHARS)}" for a in decided))
     if c.regulations:
         tail.append(f"{t('rules_apply', lang)}: " + ", ".join(regulation_short(k, r, lang) for r in c.regulations))
+    head = f"{number}. {fit(c.text.get(lang), max(180, min(260, limit - sum(len(x) + 1 for x in tail) - 4)))}"
     used = len(head) + sum(len(x) + 1 for x in tail)
     lines = [head]
     if c.why and limit - used > 60:
