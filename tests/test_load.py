@@ -59,14 +59,15 @@ async def test_the_scripts_mean_what_they_say(kb: Knowledge) -> None:
     telegram_plans = await plan_telegram(kb, SCRIPTS[:8], "RegellotsenTestBot")
     for plan in (*teams_plans, *telegram_plans):
         assert [t.kind for t in plan] == FIXTURE_KINDS
-    conclusion = telegram_plans[3][4].messages[0]["text"]
-    assert "Vad kostar utvecklingen ungefär? → 1\xa0003\xa0003 kr" in conclusion
-    assert "Regel 11 gäller för programvaran." in conclusion and "Sök finansiering tidigt." in conclusion
+    [conclusion] = [m["text"] for m in telegram_plans[3][4].messages]  # the verdict: one message
+    assert "<b>Gäller:</b> MDR" in conclusion and "Regel 11 gäller för programvaran." in conclusion
     assert "Personuppgiftsincident" in telegram_plans[3][6].messages[0]["text"]  # TOPICS[3]
     assert telegram_plans[4][19].messages[0]["text"].startswith("<b>Personal data breach</b>")
-    assert telegram_plans[2][4].messages[0]["reply_markup"] is None and telegram_plans[2][2].messages[0]["reply_markup"]
-    # Teams: imBack for the flow's few choices in personal chat, messageBack buttons in group chats.
-    assert (teams_plans[0][2].choice, teams_plans[0][2].text) == (None, "Ja")
+    verdict_rows = telegram_plans[2][4].messages[0]["reply_markup"]["inline_keyboard"]
+    assert [[b["text"] for b in row] for row in verdict_rows] == [["Varför?", "Alla steg"], ["Myndigheter", "Källor"], ["Spara checklista", "Börja om"]]
+    assert telegram_plans[2][2].messages[0]["reply_markup"]
+    # Teams: Adaptive Card buttons carrying the value, in personal chat and in group chats alike.
+    assert (teams_plans[0][2].choice, teams_plans[0][2].text) == ("ans:device-check:purpose:yes", "Ja")
     assert (teams_plans[2][2].choice, teams_plans[2][2].text) == ("ans:device-check:purpose:yes", "Ja") and teams_plans[2][5].mention
     every = [json.dumps([t.expected for t in p]) for p in teams_plans] + [json.dumps([t.messages for t in p]) for p in telegram_plans]
     assert len(set(every)) == len(every)

@@ -176,7 +176,7 @@ class TeamsTurn:
     """One planned request: what to post and which activities must come back for it."""
 
     text: str
-    choice: str | None  # messageBack value, or None (typed text, or an imBack button: its label as text)
+    choice: str | None  # a card button's value (Action.Submit or messageBack), or None (typed text, or an imBack button: its label as text)
     mention: bool
     kind: str
     expected: list[dict[str, Any]]
@@ -204,6 +204,8 @@ def _teams_button(activities: list[dict[str, Any]], label: str, value: str) -> d
     for button in reversed([b for s in sent for b in s.buttons()]):
         if button["type"] == "messageBack" and json.loads(button["value"]) == {"choice": value}:
             return button
+        if button["type"] == "Action.Submit" and button["data"] == {"choice": value}:  # an Adaptive Card button
+            return button
         if button["type"] == "imBack" and button["title"] == label:
             return button
     raise AssertionError(f"no button for {value!r}")
@@ -223,7 +225,7 @@ async def plan_teams(knowledge: Knowledge, scripts: list[list[Step]]) -> list[li
             step, label = resolve(previous, wanted)
             if step.press:
                 button = _teams_button(rendered, label, step.value)
-                turn = TeamsTurn(label, step.value if button["type"] == "messageBack" else None, False, "", [])
+                turn = TeamsTurn(label, step.value if button["type"] in ("messageBack", "Action.Submit") else None, False, "", [])
             else:
                 turn = TeamsTurn(step.value, None, conv.group is not None, "", [])
             planned = plan_turn(teams_body(client, conv, turn))
