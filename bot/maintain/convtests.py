@@ -256,7 +256,8 @@ def check(expect: Expect, response: Response) -> list[str]:
     for choice in expect.choices:
         if not any(_squash(choice) in _squash(label) for label in labels):
             out.append(f"choices: expected an option with {choice!r}")
-    text = _squash(response.plain_text())
+    # The text a person gets: the replies, and the documents handed over (the checklist: the whole result).
+    text = _squash("\n".join([response.plain_text(), *(d.content.decode("utf-8") for d in response.documents if d.media_type == "text/markdown")]))
     for needle in expect.contains:
         if _squash(needle) not in text:
             out.append(f"text: expected to contain {needle!r}")
