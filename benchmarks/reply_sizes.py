@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 # -- every project import in one place (update here when modules move) ---------
 from bot.conversation.engine import Engine, load_engine  # noqa: E402
 from bot.conversation.replies import Response  # noqa: E402
-from bot.maintain.graph import _number_values  # noqa: E402
+from bot.knowledge.flowwalk import number_values  # noqa: E402
 from bot.state import ConversationState, MemoryStore  # noqa: E402
 from bot.understanding.pipeline import Incoming  # noqa: E402
 from tests.support.sizes import CHANNELS, Sizes, measure  # noqa: E402
@@ -112,7 +112,7 @@ class Walker:
         if choices:
             moves = [(value.rsplit(":", 1)[1], Incoming(choice=value)) for value in choices]
         elif node.number is not None:
-            values = _number_values(self.engine.knowledge, self.engine.knowledge.flows[flow_id], node.number.fact)
+            values = number_values(self.engine.knowledge.flows[flow_id], self.engine.knowledge.rules_for(flow_id), node.number.fact)
             moves = [(f"{v:.0f}", Incoming(text=f"{max(v, 0):.0f}")) for v in values if v >= 0]
         else:
             raise RuntimeError(f"{flow_id}/{node_id}: no answer buttons and not an amount question")

@@ -13,9 +13,9 @@ from datetime import date
 from bot.conversation.engine import Engine
 from bot.conversation.replies import Response
 from bot.knowledge import Knowledge
+from bot.knowledge.flowwalk import number_values
 from bot.knowledge.model import Flow, Rule
 from bot.knowledge.rules import conclude
-from bot.maintain.graph import _number_values
 from bot.state import ConversationState, MemoryStore
 from bot.understanding.pipeline import Incoming
 
@@ -73,7 +73,7 @@ class Walker:
         node = k.node(flow_id, state.flow.node)
         assert node is not None
         if node.number is not None:
-            moves = [(f"{v:.0f}", Incoming(text=f"{v:.0f}")) for v in _number_values(k, k.flows[flow_id], node.number.fact) if v >= 0]
+            moves = [(f"{v:.0f}", Incoming(text=f"{v:.0f}")) for v in number_values(k.flows[flow_id], k.rules_for(flow_id), node.number.fact) if v >= 0]
         else:
             prefix = f"ans:{flow_id}:{node.id}:"
             values = [o.value for o in response.options if o.value.startswith(prefix)]
