@@ -267,7 +267,7 @@ class TeamsBot(Channel):
         self.framework = framework(self.settings)
         #: Where users' browsers reach this server (for document links), e.g. https://bot.example.org;
         #: without it, the address the Bot Connector called (behind a proxy: X-Forwarded-Proto/-Host).
-        self.public_url = os.environ.get("REGELLOTS_PUBLIC_URL", "").strip().rstrip("/")
+        self.public_url = (os.environ.get("REGELLOTS_PUBLIC_URL") or "").strip().rstrip("/")
 
     async def stop(self) -> None:
         await self.framework.close()

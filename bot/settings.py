@@ -116,6 +116,14 @@ class Settings(BaseSettings):
     today: date | None = Field(
         None, validation_alias="REGELLOTS_TODAY", description="`YYYY-MM-DD`: render dated parameters and rules for this day instead of today (tests, previews)"
     )
+    documents: Path | None = Field(
+        None, validation_alias="REGELLOTS_DOCUMENTS", description='where the console writes "Spara checklista" files (default: the working directory)'
+    )
+    public_url: str | None = Field(
+        None,
+        validation_alias="REGELLOTS_PUBLIC_URL",
+        description="Teams: the bot's address as users' browsers reach it, for checklist links (default: the address the Bot Connector called)",
+    )
     port: int | None = Field(None, validation_alias="PORT", description="port of the HTTP server when `--port` is not given (the container image sets 3978)")
     # -- Teams
     teams_sdk: TeamsSdk = Field(
