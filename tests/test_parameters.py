@@ -61,8 +61,9 @@ async def test_the_procurement_flow_decides_the_threshold_itself_when_the_sek_am
     await chat.press("Varor, IT-system, appar eller andra tjänster")
     reply = await chat.say("3 mkr")
     assert "Finns det redan lösningar" in reply.replies[-1].text  # the threshold question was not asked
-    reply = await chat.press("Ja, det finns färdiga produkter eller tjänster")
-    text = "\n".join(r.text for r in reply.replies)
+    await chat.press("Ja, det finns färdiga produkter eller tjänster")
+    reply = await chat.press("Spara checklista")  # the whole result, with the answers as they were read
+    text = reply.documents[0].content.decode("utf-8")
     assert "Värdet är över EU:s tröskelvärde" in text and "beräknat av dina svar" in text
     # the same purchase below the 2024–2025 threshold for regions (2 389 585 kr)
     chat = Chat(Engine(knowledge, MemoryStore()), "c2")
@@ -70,8 +71,9 @@ async def test_the_procurement_flow_decides_the_threshold_itself_when_the_sek_am
     await chat.press("Region eller kommun")
     await chat.press("Varor, IT-system, appar eller andra tjänster")
     await chat.say("2 mkr")
-    reply = await chat.press("Ja, det finns färdiga produkter eller tjänster")
-    assert "under EU:s tröskelvärde" in "\n".join(r.text for r in reply.replies)
+    await chat.press("Ja, det finns färdiga produkter eller tjänster")
+    reply = await chat.press("Spara checklista")  # the whole result
+    assert "under EU:s tröskelvärde" in reply.documents[0].content.decode("utf-8")
 
 
 async def test_without_a_known_sek_threshold_the_flow_asks(monkeypatch: pytest.MonkeyPatch) -> None:

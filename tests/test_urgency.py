@@ -267,6 +267,6 @@ def test_every_channel_shows_the_urgent_reply_first(shipped: Knowledge) -> None:
     response = _say(Engine(shipped), "We make a home care app. My colleague just collapsed and is not breathing, help! Does GDPR apply to our app?")
     assert response.urgent == "emergency" and len(response.replies) > 1
     assert console.render(response).lstrip().split("\n")[0].find("112") >= 0
-    assert "112" in teams_activity.render(response, personal=True)[0]["text"]
+    assert "112" in teams_activity.render(response, personal=True)[0]["attachments"][0]["content"]["fallbackText"]
     assert "112" in telegram.render(response.replies[0])[0]
     assert "112" not in telegram.render(response.replies[1])[0]

@@ -125,6 +125,8 @@ def answers(flow: Flow, history: list[dict], lang: str) -> list[Answer]:
         if choice is not None:
             read = step.get("read")  # how a typed answer was read, e.g. "japp" as yes
             how = f" ({t('read_' + read[0], lang, words=read[1])})" if read and f"read_{read[0]}" in READ_KEYS else ""
+            if step.get("derived"):  # answered from earlier answers (e.g. the threshold from the amount)
+                how = f" ({t('derived_answer', lang)})"
             out.append(Answer(ask, short_question(ask), choice.label.get(lang) + how, frozenset(choice.set)))
     return out
 
