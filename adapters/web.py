@@ -16,8 +16,6 @@ REGELLOTS_WEB_FRAME_ANCESTORS), nosniff and no-referrer. The only thing the page
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import html
 import json
@@ -29,11 +27,11 @@ from pathlib import Path
 
 from aiohttp import web
 
+from adapters.channel import Channel
 from adapters.web_api import MAX_BODY, WebApi
 from adapters.web_settings import LOGO_TYPES, WebSettings
 from adapters.web_text import LANGS, accept_language, page_strings, text
-from bot import hotreload
-from bot.engine import Engine
+from bot.conversation.engine import Engine
 
 log = logging.getLogger("regellotsen.web")
 
@@ -180,64 +178,43 @@ def security_headers(settings: WebSettings) -> Callable[[web.Request, web.Stream
     return on_prepare
 
 
-class WebBot:
-    """Health and readiness, as in the other HTTP channels."""
+class WebChannel(Channel):
+    """The web channel: the page and POST /api/chat on the channel's HTTP app (with /healthz and /readyz)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    name = "web"
 
-    async def healthz(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+    def __init__(self, engine: Engine, settings: WebSettings | None = None) -> None:
+        super().__init__(engine)
+        self.settings = settings if settings is not None else WebSettings.from_env()
+        self.settings.check()
+        self.pages = WebPages(self.settings)
+        self.api = WebApi(self, self.settings)
 
-    async def readyz(self, request: web.Request) -> web.Response:
-        knowledge = self.engine.knowledge
-        if knowledge is not None and await self.engine.ready():
-            return web.json_response({"status": "ready", "knowledge": knowledge.summary()})
-        return web.json_response({"status": "unavailable"}, status=503)
+    def app(self) -> web.Application:
+        app = self.http_app(client_max_size=MAX_BODY)
+        app[CHANNEL] = self
+        app.router.add_get("/", self.pages.index)
+        app.router.add_get("/static/{name}", self.pages.asset)
+        app.router.add_get("/theme.css", self.pages.theme)
+        app.router.add_get("/logo", self.pages.logo)
+        for lang, path in STATEMENT_PATHS.items():
+            app.router.add_get("/" + path, self.pages.statement(lang))
+        app.router.add_post("/api/chat", self.api.chat)
+        app.on_response_prepare.append(security_headers(self.settings))
+        return app
 
 
-ENGINE = web.AppKey("engine", Engine)
-API = web.AppKey("api", WebApi)
-RELOAD_TASK = web.AppKey("reload_task", object)  # asyncio.Task | None
-
-
-async def _start_reloading(app: web.Application) -> None:
-    app[RELOAD_TASK] = hotreload.start_reloading(app[ENGINE])
-
-
-async def _stop_reloading(app: web.Application) -> None:
-    task = app.get(RELOAD_TASK)
-    if isinstance(task, asyncio.Task):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+CHANNEL = web.AppKey("channel", WebChannel)
 
 
 def create_app(engine: Engine, settings: WebSettings | None = None) -> web.Application:
-    settings = settings if settings is not None else WebSettings.from_env()
-    settings.check()
-    pages = WebPages(settings)
-    api = WebApi(engine, settings)
-    bot = WebBot(engine)
-    app = web.Application(client_max_size=MAX_BODY)
-    app[ENGINE] = engine
-    app[API] = api
-    app.router.add_get("/", pages.index)
-    app.router.add_get("/static/{name}", pages.asset)
-    app.router.add_get("/theme.css", pages.theme)
-    app.router.add_get("/logo", pages.logo)
-    for lang, path in STATEMENT_PATHS.items():
-        app.router.add_get("/" + path, pages.statement(lang))
-    app.router.add_post("/api/chat", api.chat)
-    app.router.add_get("/healthz", bot.healthz)
-    app.router.add_get("/readyz", bot.readyz)
-    app.on_response_prepare.append(security_headers(settings))
-    app.on_startup.append(_start_reloading)
-    app.on_cleanup.append(_stop_reloading)
-    return app
+    """The aiohttp app of the web chat; hot reload while it runs."""
+    return WebChannel(engine, settings).app()
 
 
-def run(engine: Engine, settings: WebSettings, host: str = "127.0.0.1", port: int = 8080) -> None:
-    app = create_app(engine, settings)
-    log.warning("web chat on http://%s:%d/ (%s)", host, port, engine.knowledge.summary())
+def run(knowledge: Path | None, settings: WebSettings, host: str = "127.0.0.1", port: int = 8080) -> None:
+    channel = WebChannel.from_environment(knowledge, settings=settings)
+    app = channel.app()
+    log.warning("web chat on http://%s:%d/ (%s)", host, port, channel.engine.knowledge.summary())
+    # No access log: it would hold every visitor's address; the channel logs turns without text or address.
     web.run_app(app, host=host, port=port, print=None, access_log=None)

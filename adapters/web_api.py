@@ -25,14 +25,16 @@ import math
 import re
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from adapters.web_settings import WebSettings
-from bot.dialogue import MAX_CHARS, Incoming
-from bot.engine import Engine
-from bot.replies import Response
+from bot.conversation.replies import Response
+from bot.understanding.pipeline import MAX_CHARS, Incoming
+
+if TYPE_CHECKING:
+    from adapters.web import WebChannel
 
 log = logging.getLogger("regellotsen.web")
 
@@ -124,10 +126,10 @@ def parse_turn(body: Any) -> tuple[str, Incoming] | str:
 
 
 class WebApi:
-    """The API's handlers; one per server."""
+    """The API's handlers; one per server, on its channel."""
 
-    def __init__(self, engine: Engine, settings: WebSettings) -> None:
-        self.engine = engine
+    def __init__(self, channel: WebChannel, settings: WebSettings) -> None:
+        self.channel = channel
         self.settings = settings
         self.per_client = RateLimiter(settings.rate_per_minute)
         self.per_conversation = RateLimiter(settings.conversation_rate_per_minute)
@@ -169,7 +171,12 @@ class WebApi:
         if wait > 0:
             log.info("rate limit: conversation %s waits %.0f s", short_hash(conversation), wait)
             return _problem(429, "too many messages; wait and try again", {"Retry-After": str(math.ceil(wait))})
-        response = await self.engine.handle("web:" + conversation, incoming, user="web:" + conversation)
+        key = "web:" + conversation  # apart from every other channel's conversations in a shared store
+
+        async def deliver(_response: Response) -> None:
+            """The replies go back in this HTTP response, so there is nothing to send meanwhile."""
+
+        response = await self.channel.turn(key, incoming, deliver, user=key)
         log.info(
             "%s (%s): %s, %d message(s), in %d chars, out %d chars",
             "choice" if incoming.choice is not None else "text",

@@ -3,10 +3,16 @@ settings, limits, privacy and state. (The page in a browser: test_web_browser.py
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import logging
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,9 +25,11 @@ from adapters.web import STATIC, create_app
 from adapters.web_api import MAX_BODY, RateLimiter, parse_turn
 from adapters.web_settings import Theme, WebSettings, contrast
 from adapters.web_text import TEXT, accept_language
-from bot.engine import Engine
+from bot.conversation.engine import Engine
 from bot.knowledge import Knowledge
 from bot.state import MemoryStore, open_store
+
+from .support.load import free_port
 
 TIMEOUT = aiohttp.ClientTimeout(total=15)
 ID = "test-conversation-0001"
@@ -417,3 +425,48 @@ def test_parse_turn_passes_the_locale() -> None:
 def test_static_files_are_what_the_page_needs() -> None:
     names = {p.name for p in STATIC.iterdir()}
     assert {"index.html", "app.js", "style.css", "logo.svg", "accessibility.sv.html", "accessibility.en.html"} <= names
+
+
+async def test_regellots_web_runs_as_a_process(tmp_path: Path) -> None:
+    """`regellots web` as an operator starts it: settings from the environment, the shipped knowledge, SIGTERM stops it."""
+    port = free_port()
+    env = {**os.environ, "REGELLOTS_STATE": "memory", "REGELLOTS_WATCH": "0", "REGELLOTS_WEB_FRAME_ANCESTORS": "https://www.region.se"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "web",
+        "--port",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/readyz") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    pass
+                assert process.returncode is None and time.monotonic() < deadline, "regellots web did not become ready"
+                await asyncio.sleep(0.1)
+            async with http.get(f"http://127.0.0.1:{port}/") as r:
+                assert "frame-ancestors https://www.region.se" in r.headers["Content-Security-Policy"]
+            async with http.post(f"http://127.0.0.1:{port}/api/chat", json={"conversation": ID, "text": "vad är mdr?"}) as r:
+                assert r.status == 200 and (await r.json())["replies"]
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        output = (await asyncio.wait_for(process.communicate(), 15))[0].decode()
+    assert process.returncode == 0, output
+    assert "vad är mdr" not in output and "web chat on http://127.0.0.1" in output
+
+
+def test_regellots_web_refuses_bad_settings() -> None:
+    env = {**os.environ, "REGELLOTS_WEB_THEME": "pink"}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "web"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "REGELLOTS_WEB_THEME" in done.stderr

@@ -16,11 +16,11 @@ import pytest
 
 from adapters.web import create_app
 from adapters.web_settings import WebSettings
-from bot.engine import Engine
+from bot.conversation.engine import Engine
 from bot.knowledge import Knowledge
 from bot.state import MemoryStore
 
-from .web_browser import AXE, WAIT, ServerThread, browser_available, chromium
+from .support.browser import AXE, WAIT, ServerThread, browser_available, chromium
 
 if not browser_available():
     if os.environ.get("CI"):

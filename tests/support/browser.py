@@ -23,7 +23,7 @@ CHROMIUM = next(
     (p for p in (os.environ.get("REGELLOTS_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser") if p and Path(p).exists()), None
 )
 CHROMEDRIVER = next((p for p in (os.environ.get("REGELLOTS_CHROMEDRIVER"), "/usr/bin/chromedriver") if p and Path(p).exists()), None)
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: axe-core's axe.min.js: $REGELLOTS_AXE, or where `make axe` (and .ci/run) unpack the npm package.
 AXE = Path(os.environ.get("REGELLOTS_AXE") or ROOT / ".cache" / "axe-core" / "package" / "axe.min.js")
 WAIT = 20  # seconds: a generous bound for explicit waits; a passing test never waits for it
