@@ -242,11 +242,8 @@ def test_keyboard_only_the_same_flow(server: str, browser: Callable[..., Any]) -
 
 
 def test_no_serious_accessibility_violations(server: str, browser: Callable[..., Any]) -> None:
-    if not AXE.is_file():
-        message = f"axe-core is missing at {AXE} (make axe, or .ci/run, fetches it from the npm registry)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    # Not skipped: where Chromium is, the scan runs (`make test` fetches axe-core; it needs npm).
+    assert AXE.is_file(), f"axe-core is missing at {AXE}: run `make axe` (needs npm)"
     found: dict[str, list[dict[str, Any]]] = {}
     with browser(lang="sv-SE") as driver:
         open_chat(driver, server)
