@@ -4,7 +4,8 @@
                      {"conversation": ID, "choice": VALUE}       a pressed option (its value)
                      optional "locale": "sv" | "en" | "sv-SE" …  the page's language, a hint for a new conversation
     → 200 {"conversation": ID, "kind": …, "lang": "sv"|"en",
-           "replies": [{"title": str|null, "text": str, "options": [{"label", "value"}], "citations": [{"title", "url"}]}]}
+           "replies": [{"title": str|null, "text": str, "facts": [{"label", "value"}], "options": [{"label", "value"}],
+                        "citations": [{"title", "url"}], "documents": [{"name", "media_type", "title", "encoding", "content"}]}]}
 
 ID is a random id the page makes (16–64 characters of A–Z, a–z, 0–9, '-' and '_') and keeps for the tab;
 it is the only thing that ties messages together, so it is never shown to other conversations.
@@ -18,6 +19,7 @@ Message text is never logged: only the kind of input, reply kind, counts, length
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -83,8 +85,17 @@ def short_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
+def document_json(document: Any) -> dict[str, Any]:
+    """A file to hand the user (the checklist): text as text, anything else base64; the page offers it as a download."""
+    content: bytes = document.content
+    out = {"name": document.name, "media_type": document.media_type, "title": document.title}
+    if document.media_type.startswith("text/"):
+        return {**out, "encoding": "utf-8", "content": content.decode("utf-8")}
+    return {**out, "encoding": "base64", "content": base64.b64encode(content).decode("ascii")}
+
+
 def reply_json(response: Response) -> dict[str, Any]:
-    """The engine's response as the page gets it: replies, options and citations as given."""
+    """The engine's response as the page gets it: replies, facts, options, citations and documents as given."""
     return {
         "kind": response.kind,
         "lang": response.lang,
@@ -92,8 +103,10 @@ def reply_json(response: Response) -> dict[str, Any]:
             {
                 "title": reply.title,
                 "text": reply.text,
+                "facts": [{"label": f.label, "value": f.value} for f in getattr(reply, "facts", ())],
                 "options": [{"label": o.label, "value": o.value} for o in reply.options],
                 "citations": [{"title": c.title, "url": c.url} for c in reply.citations if c.url.startswith(("https://", "http://"))],
+                "documents": [document_json(d) for d in getattr(reply, "documents", ())],
             }
             for reply in response.replies
         ],

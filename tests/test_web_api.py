@@ -106,7 +106,7 @@ async def test_a_conversation_through_the_api(server: Server) -> None:
     greeting = await server.chat(choice="cmd:menu", locale="sv-SE")
     assert greeting["conversation"] == ID and greeting["kind"] == "greeting" and greeting["lang"] == "sv"
     reply = greeting["replies"][0]
-    assert set(reply) == {"title", "text", "options", "citations"} and reply["options"]
+    assert set(reply) == {"title", "text", "facts", "options", "citations", "documents"} and reply["options"]
     flow = await server.chat(choice=value(greeting, labels(greeting)[0]))
     assert flow["kind"] in ("flow", "question")
     answered = await server.chat(text="1")  # a typed number picks the offered option, as in every channel
@@ -470,3 +470,20 @@ def test_regellots_web_refuses_bad_settings() -> None:
     env = {**os.environ, "REGELLOTS_WEB_THEME": "pink"}
     done = subprocess.run([sys.executable, "-m", "bot.cli", "web"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "REGELLOTS_WEB_THEME" in done.stderr
+
+
+def test_documents_travel_as_text_or_base64() -> None:
+    from types import SimpleNamespace
+
+    from adapters.web_api import document_json
+
+    text_doc = SimpleNamespace(name="checklista.md", media_type="text/markdown", title="Checklista", content="# Åtgärder\n".encode())
+    assert document_json(text_doc) == {
+        "name": "checklista.md",
+        "media_type": "text/markdown",
+        "title": "Checklista",
+        "encoding": "utf-8",
+        "content": "# Åtgärder\n",
+    }
+    pdf = SimpleNamespace(name="checklista.pdf", media_type="application/pdf", title="", content=b"%PDF-1.7\x00\xff")
+    assert document_json(pdf)["encoding"] == "base64" and document_json(pdf)["content"] == "JVBERi0xLjcA/w=="

@@ -94,10 +94,41 @@
     }
   }
 
+  var FORMATS = { "text/markdown": "Markdown", "text/html": "HTML", "application/pdf": "PDF", "text/plain": "text" };
+
+  /* A document (the checklist) comes inside the reply; the link saves it from memory, no second request. */
+  function downloadLink(doc) {
+    var body;
+    if (doc.encoding === "base64") {
+      var raw = atob(doc.content);
+      body = new Uint8Array(raw.length);
+      for (var i = 0; i < raw.length; i++) body[i] = raw.charCodeAt(i);
+    } else {
+      body = doc.content;
+    }
+    var blob = new Blob([body], { type: doc.media_type + (doc.encoding === "base64" ? "" : ";charset=utf-8") });
+    var format = FORMATS[doc.media_type] || doc.media_type;
+    var a = el("a", "download", t("download") + ": " + (doc.title || doc.name) + " (" + format + ")");
+    a.href = URL.createObjectURL(blob);
+    a.setAttribute("download", doc.name);
+    a.setAttribute("type", doc.media_type);
+    return a;
+  }
+
+  function renderFacts(facts, into) {
+    if (!facts || !facts.length) return;
+    var dl = into.appendChild(el("dl", "facts"));
+    facts.forEach(function (f) {
+      dl.appendChild(el("dt", null, f.label));
+      dl.appendChild(el("dd", null, f.value));
+    });
+  }
+
   function renderReply(reply, turn) {
     var box = el("div", "msg bot");
     box.appendChild(srOnly(t("bot") + ": "));
     if (reply.title) box.appendChild(el("h3", "title", reply.title));
+    renderFacts(reply.facts, box);
     renderText(reply.text || "", box);
     if (reply.citations && reply.citations.length) {
       box.appendChild(el("p", "src-head", t("sources")));
@@ -112,12 +143,9 @@
         ul.appendChild(el("li")).appendChild(a);
       });
     }
-    if (reply.document && reply.document.url) {
-      var d = el("a", "download", reply.document.label || t("download"));
-      d.href = reply.document.url;
-      d.setAttribute("download", reply.document.filename || "");
-      box.appendChild(el("p")).appendChild(d);
-    }
+    (reply.documents || []).forEach(function (doc) {
+      box.appendChild(el("p", "doc-link")).appendChild(downloadLink(doc));
+    });
     if (reply.options && reply.options.length) {
       var group = el("div", "options");
       group.setAttribute("role", "group");

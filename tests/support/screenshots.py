@@ -44,7 +44,7 @@ def take(out: Path) -> list[Path]:
                     driver.get(server.url)
                     WebDriverWait(driver, WAIT).until(lambda _d: turns(1))
 
-                    def shot(name: str) -> None:
+                    def shot(name: str, lang: str = lang, size: str = size) -> None:
                         path = out / f"web-{lang}-{size}-{name}.png"
                         driver.save_screenshot(str(path))
                         written.append(path)
