@@ -24,7 +24,7 @@ from aiohttp import web
 from adapters.web import STATIC, create_app
 from adapters.web_api import MAX_BODY, RateLimiter, parse_turn
 from adapters.web_settings import Theme, WebSettings, contrast
-from adapters.web_text import TEXT, accept_language
+from adapters.web_text import KEYS, accept_language, text
 from bot.conversation.engine import Engine
 from bot.knowledge import Knowledge
 from bot.state import MemoryStore, open_store
@@ -287,10 +287,10 @@ async def test_the_page_speaks_the_browsers_language(server: Server) -> None:
         response, body = await server.get("/", **({"Accept-Language": header} if header else {}))
         page = body.decode()
         assert f'<html lang="{lang}">' in page and response.headers["Content-Language"] == lang
-        label = TEXT["input_label"][0 if lang == "sv" else 1]
+        label = text("input_label", lang)
         assert f">{label}</label>" in page
     strings = json.loads(re.search(r'<script type="application/json" id="strings">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
-    assert set(strings) == {"sv", "en"} and set(strings["sv"]) == set(strings["en"]) == set(TEXT)
+    assert set(strings) == {"sv", "en"} and set(strings["sv"]) == set(strings["en"]) == set(KEYS)
 
 
 def test_accept_language() -> None:
@@ -300,8 +300,12 @@ def test_accept_language() -> None:
 
 
 def test_every_page_word_has_both_languages() -> None:
-    for key, (sv, en) in TEXT.items():
-        assert sv.strip() and en.strip(), key
+    """Every word the page shows comes from the catalogue, in both languages; the script uses no other."""
+    script = (STATIC / "app.js").read_text(encoding="utf-8") + (STATIC / "index.html").read_text(encoding="utf-8")
+    used = set(re.findall(r'\bt\("([a-z_]+)"\)', script)) | set(re.findall(r'data-t="([a-z_]+)"', script))
+    assert used and used <= set(KEYS), used - set(KEYS)
+    for key in KEYS:
+        assert text(key, "sv").strip() and text(key, "en").strip(), key
 
 
 async def test_assets_are_small_cached_and_compressed(server: Server) -> None:

@@ -174,6 +174,54 @@ _T = {
     "tg_command_why": ("Varför? Förklara frågan eller slutsatsen", "Why? Explain the question or the conclusion"),
     "tg_command_sources": ("Källorna för senaste svaret", "Sources of the last answer"),
     "tg_command_lang": ("Byt språk (svenska/English)", "Switch language (svenska/English)"),
+    # The web chat"s page (adapters/web.py, adapters/web_static/).
+    "web_title": ("Regellotsen – vilka regler gäller?", "Regellotsen – which rules apply?"),
+    "web_tagline": (
+        "Regler och myndigheter för innovation i vård, omsorg och tandvård",
+        "Rules and agencies for innovation in health care, social care and dental care",
+    ),
+    "web_skip": ("Hoppa till frågefältet", "Skip to the question field"),
+    "web_log_label": ("Samtalet", "The conversation"),
+    "web_input_label": ("Din fråga", "Your question"),
+    "web_input_hint": (
+        "Skriv med egna ord, eller välj ett alternativ i samtalet. Skriv inte personuppgifter.",
+        "Write in your own words, or choose an option in the conversation. Do not write personal data.",
+    ),
+    "web_send": ("Skicka", "Send"),
+    "web_restart": ("Börja om", "Start over"),
+    "web_switch_to": ("In English", "På svenska"),
+    "web_switch_to_lang": ("en", "sv"),
+    "web_bot": ("Regellotsen", "Regellotsen"),
+    "web_you": ("Du", "You"),
+    "web_you_chose": ("Du valde", "You chose"),
+    "web_thinking": ("Regellotsen svarar …", "Regellotsen is answering …"),
+    "web_options": ("Välj ett alternativ", "Choose an option"),
+    "web_sources": ("Källor", "Sources"),
+    "web_new_window": ("(öppnas i nytt fönster)", "(opens in a new window)"),
+    "web_error_network": (
+        "Jag kunde inte nå tjänsten. Kontrollera anslutningen och försök igen.",
+        "I could not reach the service. Check your connection and try again.",
+    ),
+    "web_error_busy": (
+        "Du har skickat många meddelanden på kort tid. Vänta en halv minut och försök igen.",
+        "You have sent many messages in a short time. Wait half a minute and try again.",
+    ),
+    "web_error_server": (
+        "Något gick fel hos tjänsten. Försök igen om en stund.",
+        "Something went wrong at the service. Try again shortly.",
+    ),
+    "web_empty": ("Skriv en fråga först.", "Type a question first."),
+    "web_download": ("Ladda ner", "Download"),
+    "web_disclaimer": ("Vägledning, inte juridisk rådgivning.", "Guidance, not legal advice."),
+    "web_accessibility": ("Tillgänglighetsredogörelse", "Accessibility statement"),
+    "web_privacy": (
+        "Inga kakor. Samtalet sparas en tid utan uppgift om vem du är.",
+        "No cookies. The conversation is kept for a while without anything that says who you are.",
+    ),
+    "web_noscript": (
+        "Chatten behöver JavaScript. Slå på JavaScript i webbläsaren och ladda om sidan.",
+        "The chat needs JavaScript. Turn on JavaScript in your browser and reload the page.",
+    ),
     "flow_done_hint": ("Vill du fråga något mer? Skriv en fråga eller välj nedan.", "Anything else? Ask a question or choose below."),
 }
 
