@@ -212,8 +212,8 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> web.Appli
     return WebChannel(engine, settings).app()
 
 
-def run(knowledge: Path | None, settings: WebSettings, host: str = "127.0.0.1", port: int = 8080) -> None:
-    channel = WebChannel.from_environment(knowledge, settings=settings)
+def run(channel: WebChannel, host: str = "127.0.0.1", port: int = 8080) -> None:
+    """Serve the web chat until stopped (SIGTERM or SIGINT)."""
     app = channel.app()
     log.warning("web chat on http://%s:%d/ (%s)", host, port, channel.engine.knowledge.summary())
     # No access log: it would hold every visitor's address; the channel logs turns without text or address.

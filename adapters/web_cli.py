@@ -24,7 +24,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 @command("web")
 def cmd_web(args: argparse.Namespace) -> int:
-    from adapters.web import run
+    from adapters.web import WebChannel, run
     from adapters.web_settings import WebSettings
 
     try:
@@ -32,5 +32,5 @@ def cmd_web(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"regellots web: {exc}", file=sys.stderr)
         return 2
-    run(args.knowledge, settings, host=args.host, port=args.port)
+    run(WebChannel.from_environment(args.knowledge, settings=settings), host=args.host, port=args.port)
     return 0

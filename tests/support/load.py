@@ -772,8 +772,9 @@ def fast_msrest() -> None:
 
 
 def serve(argv: Sequence[str] | None = None) -> None:
-    """The server under test: the Teams bot as `regellots teams` runs it, or the Telegram bot in webhook mode as
-    `regellots telegram --webhook-url` runs it, with the test's token and secret and without the rate limiter."""
+    """The server under test: the Teams bot as `regellots teams` runs it, the Telegram bot in webhook mode as
+    `regellots telegram --webhook-url` runs it (with the test's token and secret and without the rate limiter),
+    or the web chat as `regellots web` runs it (without its rate limits)."""
     parser = argparse.ArgumentParser(prog="python -m tests.support.load")
     parser.add_argument("channel", choices=["teams", "telegram", "web"])
     parser.add_argument("--knowledge", type=Path, required=True)
@@ -790,7 +791,8 @@ def serve(argv: Sequence[str] | None = None) -> None:
         from adapters import web
         from adapters.web_settings import WebSettings
 
-        web.run(args.knowledge, WebSettings(rate_per_minute=0, conversation_rate_per_minute=0), port=args.port)
+        settings = WebSettings(rate_per_minute=0, conversation_rate_per_minute=0)
+        web.run(web.WebChannel.from_environment(args.knowledge, settings=settings), port=args.port)
         return
     engine = load_engine(args.knowledge, open_store(os.environ.get("REGELLOTS_STATE")), channel=args.channel)
     if args.channel == "teams":
