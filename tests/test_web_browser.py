@@ -298,3 +298,16 @@ def test_reflows_at_320_css_pixels_and_honours_reduced_motion(server: str, brows
         assert driver.execute_script("return matchMedia('(prefers-reduced-motion: reduce)').matches")
         behaviour = driver.execute_script("return getComputedStyle(document.documentElement).scrollBehavior")
         assert behaviour == "auto"
+
+
+def test_over_the_rate_limit_the_page_says_so_and_the_buttons_come_back(shipped: Knowledge, browser: Callable[..., Any]) -> None:
+    # One message per conversation, then one every 100 seconds: the greeting passes, the first press does not.
+    settings = WebSettings(rate_per_minute=0, conversation_rate_per_minute=0.6)
+    with ServerThread(create_app(Engine(shipped, MemoryStore(), channel="web"), settings)) as limited, browser(lang="sv-SE") as driver:
+        open_chat(driver, limited.url)
+        button = next(b for b in live_options(driver) if b.text == MDR_FLOW_SV[0])
+        button.click()
+        error = wait_turn(driver, 2)
+        assert kind(error) == "error" and "Vänta en halv minut" in error.text
+        assert [b.text for b in live_options(driver)][:1] == ["▶ Min innovation – vilka regler gäller?"], "the buttons act again"
+        assert active(driver) == button

@@ -203,7 +203,7 @@
     showTurn({ lang: lang, kind: "error", replies: [{ text: t(key) }] }, false).classList.add("error");
   }
 
-  function post(body, focus) {
+  function post(body, focus, onError) {
     body.conversation = conversation;
     body.locale = lang;
     queue = queue.then(function () {
@@ -217,14 +217,15 @@
         cache: "no-store"
       })
         .then(function (res) {
-          if (res.status === 429) return showError("error_busy");
-          if (!res.ok) return showError("error_server");
+          if (!res.ok) throw new Error(res.status === 429 ? "error_busy" : "error_server");
           return res.json().then(function (data) {
             showTurn(data, focus);
           });
         })
-        .catch(function () {
-          showError("error_network");
+        .catch(function (error) {
+          var key = error && /^error_/.test(error.message) ? error.message : "error_network";
+          showError(key);
+          if (onError) onError();
         })
         .then(function () {
           busy.hidden = true;
@@ -237,8 +238,14 @@
   log.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("button.opt") : null;
     if (!button || button.disabled) return;
+    /* One press only: the reply's buttons rest until the answer is there (and come back if it fails). */
+    var pending = log.querySelectorAll("button.opt:not([disabled])");
+    for (var i = 0; i < pending.length; i++) pending[i].disabled = true;
     showUser(button.textContent, true);
-    post({ choice: button.getAttribute("data-value") }, true);
+    post({ choice: button.getAttribute("data-value") }, true, function () {
+      for (var j = 0; j < pending.length; j++) pending[j].disabled = false;
+      button.focus();
+    });
   });
 
   form.addEventListener("submit", function (event) {
