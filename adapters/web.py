@@ -95,7 +95,7 @@ class WebPages:
             strings=strings,
             noscript_sv=html.escape(text("noscript", "sv")),
             noscript_en=html.escape(text("noscript", "en")),
-            organisation=(" " + html.escape(organisation)) if organisation else "",
+            organisation=(" · " + html.escape(organisation)) if organisation else "",
             statement_href=STATEMENT_PATHS[lang],
         )
         return fill(template, values)
