@@ -788,11 +788,11 @@ def serve(argv: Sequence[str] | None = None) -> None:
     if args.channel == "web":
         # One address sends every conversation's messages: the per-client and per-conversation limits, whose
         # purpose is to refuse exactly that, are off (test_web_api.py tests them).
-        from adapters import web
+        from adapters import web as web_chat
         from adapters.web_settings import WebSettings
 
         settings = WebSettings(rate_per_minute=0, conversation_rate_per_minute=0)
-        web.run(web.WebChannel.from_environment(args.knowledge, settings=settings), port=args.port)
+        web_chat.run(web_chat.WebChannel.from_environment(args.knowledge, settings=settings), port=args.port)
         return
     engine = load_engine(args.knowledge, open_store(os.environ.get("REGELLOTS_STATE")), channel=args.channel)
     if args.channel == "teams":
