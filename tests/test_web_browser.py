@@ -40,6 +40,7 @@ MDR_FLOW_SV = [
     "Ja, medicinskt syfte",
     "Nej",
     "Ett företag som ska sälja eller tillhandahålla den",
+    "Nej",  # no AI
 ]
 MDR_VERDICT_SV = "Produkten är troligen en medicinteknisk produkt enligt MDR"
 

@@ -17,8 +17,15 @@ from tests.support.browser import ROOT, WAIT, ServerThread, browser_available, c
 
 SIZES = {"phone": (390, 844), "desktop": (1100, 800)}
 LOCALES = {"sv": "sv-SE", "en": "en-GB"}
-# "Is it a medical device?": a physical product with a medical purpose, not in vitro, made to be sold.
-FLOW = ["go:flow:mdr-check", "ans:mdr-check:product_type:physical", "ans:mdr-check:hw_purpose:medical", "ans:mdr-check:hw_ivd:ivd_no", "ans:mdr-check:maker:market"]
+# "Is it a medical device?": a physical product with a medical purpose, not in vitro, made to be sold, no AI.
+FLOW = [
+    "go:flow:mdr-check",
+    "ans:mdr-check:product_type:physical",
+    "ans:mdr-check:hw_purpose:medical",
+    "ans:mdr-check:hw_ivd:ivd_no",
+    "ans:mdr-check:maker:market",
+    "ans:mdr-check:uses_ai:ai_no",
+]
 QUESTION_AFTER = 2  # the screenshot of a flow question: after this many presses
 
 
