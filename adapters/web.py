@@ -217,4 +217,4 @@ def run(channel: WebChannel, host: str = "127.0.0.1", port: int = 8080) -> None:
     app = channel.app()
     log.warning("web chat on http://%s:%d/ (%s)", host, port, channel.engine.knowledge.summary())
     # No access log: it would hold every visitor's address; the channel logs turns without text or address.
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    web.run_app(app, host=host, port=port, print=None, access_log=None, shutdown_timeout=5)  # turns drain in on_shutdown

@@ -423,6 +423,9 @@ async def test_health_and_readiness(server: Server) -> None:
     assert response.status == 200 and json.loads(body) == {"status": "ok"}
     response, body = await server.get("/readyz")
     assert response.status == 200 and json.loads(body)["status"] == "ready"
+    await server.chat(text="hej")
+    response, body = await server.get("/metrics")
+    assert response.status == 200 and b"web" in body  # the channel base's metrics count the web channel's turns
 
 
 def test_parse_turn_passes_the_locale() -> None:
