@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup chat test test-quick lint validate eval bench docs clean
+.PHONY: setup axe chat test test-quick lint validate eval bench docs clean
 
 # Set-up prints one line; pip's own output (and the build backend's notes) only if it fails.
 $(STAMP): pyproject.toml
@@ -16,17 +16,28 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# axe-core for the web chat's accessibility scan (tests/test_web_browser.py), from the npm registry.
+AXE_VERSION := 4.14.1
+AXE := .cache/axe-core/package/axe.min.js
+$(AXE):
+	@if command -v npm >/dev/null 2>&1; then \
+	  mkdir -p .cache/axe-core && cd .cache/axe-core && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
+	  tar xzf axe-core-$(AXE_VERSION).tgz && rm axe-core-$(AXE_VERSION).tgz; \
+	else echo "npm is missing: the accessibility scan cannot run (apt-get install npm)"; fi
+
+axe: $(AXE)
+
 chat: $(STAMP)
 	$(BIN)/regellots chat
 
-test: $(STAMP)
+test: $(STAMP) axe
 	$(BIN)/ruff check bot adapters tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/regellots validate knowledge
 	$(BIN)/python -m pytest
 
 # For developers: the same without the slow load tests.
-test-quick: $(STAMP)
+test-quick: $(STAMP) axe
 	$(BIN)/ruff check bot adapters tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/regellots validate knowledge

@@ -1,6 +1,6 @@
 """Throughput and latency of the two HTTP channel endpoints under many concurrent conversations.
 
-    python benchmarks/http_load.py [--channel teams|telegram|both] [--conversations 200] [--messages 20]
+    python benchmarks/http_load.py [--channel teams|telegram|web|both|all] [--conversations 200] [--messages 20]
                                    [--knowledge knowledge] [--state memory|redis://…] [--fast-msrest] [--telegram-rate-limit]
 
 The server under test runs in its own process, as deployed (tests/test_load.py `serve`: `regellots teams`,
@@ -18,6 +18,10 @@ writes again once the bot answered, as people do (posting sooner is what tests/t
 test does; it checks order, and a conversation whose replies go wrong stalls and spoils the numbers). Without
 --telegram-rate-limit the adapter's AIORateLimiter (30 Bot API calls per second overall, as Telegram asks) is
 off, to measure the adapter rather than the limiter.
+
+Web: each conversation posts its next message to POST /api/chat when the previous one was answered (as the
+page does); the answer comes in the HTTP response, so the request time is the whole turn. The server runs as
+`regellots web` does, with its per-client and per-conversation rate limits off (one address sends everything).
 
 Every reply is also checked against a reference engine (right conversation, order, content); a failed check
 is printed, and the exit code is 1.
@@ -47,12 +51,15 @@ from tests.support.load import (  # noqa: E402
     Step,
     check_teams,
     check_telegram,
+    check_web,
     drive_teams,
     drive_telegram,
+    drive_web,
     http_session,
     load,
     plan_teams,
     plan_telegram,
+    plan_web,
     press,
     serving,
     teams_client,
@@ -175,6 +182,23 @@ def show_profile(args: argparse.Namespace, channel: str, top: int = 25) -> None:
     print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[-6000:])
 
 
+async def web(args: argparse.Namespace, plans_for: list[list[Step]]) -> bool:
+    plans = await plan_web(load(args.knowledge), plans_for)
+    run = Run()
+    profiling(args, "web")
+    try:
+        async with serving("web", args.knowledge, state=args.state) as server, http_session() as http:
+            cpu = server.cpu()
+            run, answers = await drive_web(http, server.url, plans)
+            run.server_cpu = server.cpu() - cpu
+        check = _check(lambda: check_web(plans, answers))
+    except AssertionError as exc:
+        check = str(exc).splitlines()[0]
+    report("Web chat: POST /api/chat (aiohttp; rate limits off)", run, check)
+    show_profile(args, "web")
+    return check is None and not run.errors
+
+
 def _check(check: object) -> str | None:
     try:
         check()  # type: ignore[operator]
@@ -205,17 +229,19 @@ async def main(args: argparse.Namespace) -> int:
     print(f"load: {args.conversations} concurrent conversations × {args.messages} messages, each sent when the previous one was answered")
     ok = True
     started = time.perf_counter()
-    if args.channel in ("teams", "both"):
+    if args.channel in ("teams", "both", "all"):
         ok &= await asyncio.wait_for(teams(args, conversations), LIMIT)
-    if args.channel in ("telegram", "both"):
+    if args.channel in ("telegram", "both", "all"):
         ok &= await asyncio.wait_for(telegram(args, conversations), LIMIT)
+    if args.channel in ("web", "all"):
+        ok &= await asyncio.wait_for(web(args, conversations), LIMIT)
     print(f"\n(total {time.perf_counter() - started:.0f} s; engine alone for comparison: benchmarks/engine_latency.py)")
     return 0 if ok else 1
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--channel", choices=["teams", "telegram", "both"], default="both")
+    parser.add_argument("--channel", choices=["teams", "telegram", "web", "both", "all"], default="both", help="both: Teams and Telegram; all: and web")
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--messages", type=int, default=20)
     parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")

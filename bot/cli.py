@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adapters import teams_cli, telegram_cli
+from adapters import teams_cli, telegram_cli, web_cli
 from bot import logsafe
 from bot.commandline import COMMANDS, command, knowledge_arg
 from bot.maintain import commands as maintain_commands
@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # imported where used: `regellots --help` stays fast
     from bot.conversation.replies import Response
 
 #: Modules that add subcommands (each imports its heavy dependencies only when its command runs).
-COMMAND_MODULES = (telegram_cli, teams_cli, maintain_commands)
+COMMAND_MODULES = (telegram_cli, teams_cli, web_cli, maintain_commands)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="regellots", description="Regellotsen: which rules apply, and whom to ask.")

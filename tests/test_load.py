@@ -21,8 +21,10 @@ from tests.support.load import (
     fixture_script,
     plan_teams,
     plan_telegram,
+    plan_web,
     teams_load,
     telegram_load,
+    web_load,
 )
 from tests.support.redis_server import RedisServer, running_server
 
@@ -57,7 +59,8 @@ async def test_the_scripts_mean_what_they_say(kb: Knowledge) -> None:
     """The plans the load tests check against: the expected kinds, and a different reply sequence for every conversation."""
     teams_plans = await plan_teams(kb, SCRIPTS[:8])
     telegram_plans = await plan_telegram(kb, SCRIPTS[:8], "RegellotsenTestBot")
-    for plan in (*teams_plans, *telegram_plans):
+    web_plans = await plan_web(kb, SCRIPTS[:8])
+    for plan in (*teams_plans, *telegram_plans, *web_plans):
         assert [t.kind for t in plan] == FIXTURE_KINDS
     [conclusion] = [m["text"] for m in telegram_plans[3][4].messages]  # the verdict: one message
     assert "<b>Gäller:</b> MDR" in conclusion and "Regel 11 gäller för programvaran." in conclusion
@@ -92,3 +95,11 @@ async def test_telegram_webhook_200_patient_conversations_at_once(bot_api: Recor
     """Each user writes again only once the bot answered (as benchmarks/http_load.py drives it)."""
     await asyncio.wait_for(telegram_load(FIXTURE_KB, bot_api, SCRIPTS, patient=True), LIMIT)
 
+
+
+async def test_web_200_conversations_at_once() -> None:
+    await asyncio.wait_for(web_load(FIXTURE_KB, SCRIPTS), LIMIT)
+
+
+async def test_web_200_conversations_at_once_with_redis(redis_server: RedisServer) -> None:
+    await asyncio.wait_for(web_load(FIXTURE_KB, SCRIPTS, state=redis_server.url), LIMIT)

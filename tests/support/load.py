@@ -1,5 +1,7 @@
 """Load drivers (used by tests/test_load.py and benchmarks/http_load.py): 200 conversations × 20 messages at once through each HTTP channel endpoint, all on 127.0.0.1.
 
+Web: the web chat's server (POST /api/chat, as the page calls it), answering in the HTTP response.
+
 Teams: the real aiohttp server (POST /api/messages) replying through a stub Bot Connector
 (tests/fake_connector.py). Telegram: the adapter's webhook server (python-telegram-bot, with the
 secret header) replying through the fake Bot API (tests/fake_telegram.py). Each server runs in its
@@ -604,6 +606,87 @@ async def telegram_load(
     return run
 
 
+# -- Web -----------------------------------------------------------------------------------------
+
+
+def web_conversation(i: int) -> str:
+    """The id the page would make (16–64 characters of [A-Za-z0-9_-])."""
+    return f"load-web-conversation-{i:06d}"
+
+
+@dataclass
+class WebTurn:
+    """One planned POST /api/chat: the body, and the JSON that must come back."""
+
+    body: dict[str, Any]
+    kind: str = ""
+    expected: dict[str, Any] = field(default_factory=dict)
+
+
+async def plan_web(knowledge: Knowledge, scripts: list[list[Step]]) -> list[list[WebTurn]]:
+    """Each conversation's requests and expected answers, from a reference engine and the API's own JSON rendering."""
+    from adapters.web_api import reply_json
+
+    engine = Engine(knowledge, MemoryStore(), channel="web")
+    plans = []
+    for i, script in enumerate(scripts):
+        conversation, locale = web_conversation(i), "en" if i % 5 == 4 else "sv"
+        previous: Response | None = None
+        turns = []
+        for wanted in script:
+            step, _ = resolve(previous, wanted)
+            body: dict[str, Any] = {"conversation": conversation, "locale": locale, ("choice" if step.press else "text"): step.value}
+            incoming = Incoming(choice=step.value, locale=locale) if step.press else Incoming(text=step.value, locale=locale)
+            previous = await engine.handle("web:" + conversation, incoming, user="web:" + conversation)
+            turns.append(WebTurn(body, previous.kind, {"conversation": conversation, **reply_json(previous)}))
+        plans.append(turns)
+    return plans
+
+
+async def drive_web(http: aiohttp.ClientSession, url: str, plans: list[list[WebTurn]]) -> tuple[Run, dict[int, list[Any]]]:
+    """Post every conversation's turns (each sequentially, all at once), as the page does; returns the run and the answers."""
+    run, answers = Run(), defaultdict(list)
+
+    async def talk(i: int, turns: list[WebTurn]) -> None:
+        for n, turn in enumerate(turns):
+            started = time.perf_counter()
+            async with http.post(url + "/api/chat", json=turn.body) as response:
+                status = response.status
+                answer = await response.json() if status == 200 else await response.text()
+            run.latencies.append(time.perf_counter() - started)
+            run.requests += 1
+            answers[i].append(answer)
+            if status != 200:
+                run.errors.append(f"conversation {i} message {n}: HTTP {status} {str(answer)[:200]}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(talk(i, turns) for i, turns in enumerate(plans)))
+    run.seconds = time.perf_counter() - started
+    return run, answers
+
+
+def check_web(plans: list[list[WebTurn]], answers: dict[int, list[Any]]) -> None:
+    """Every conversation got exactly its own answers, in order."""
+    for i, turns in enumerate(plans):
+        got = answers.get(i, [])
+        for n, (answer, turn) in enumerate(zip(got, turns, strict=False)):
+            assert answer == turn.expected, f"conversation {i}, message {n}:\n got      {answer}\n expected {turn.expected}"
+        assert len(got) == len(turns), f"conversation {i}: {len(got)} answers, expected {len(turns)}"
+
+
+async def web_load(knowledge: Path, scripts: list[list[Step]], *, state: str = "memory") -> Run:
+    """The whole web load run against the server (as `regellots web` runs it, rate limits off) in its own process."""
+    plans = await plan_web(load(knowledge), scripts)
+    async with serving("web", knowledge, state=state) as server, http_session() as http:
+        cpu = server.cpu()
+        run, answers = await drive_web(http, server.url, plans)
+        run.server_cpu = server.cpu() - cpu
+    assert run.errors == [], run.errors[:5]
+    assert run.requests == sum(map(len, scripts))
+    check_web(plans, answers)
+    return run
+
+
 # -- the servers under test, each in its own process -----------------------------------------------
 
 
@@ -691,10 +774,11 @@ def fast_msrest() -> None:
 
 
 def serve(argv: Sequence[str] | None = None) -> None:
-    """The server under test: the Teams bot as `regellots teams` runs it, or the Telegram bot in webhook mode as
-    `regellots telegram --webhook-url` runs it, with the test's token and secret and without the rate limiter."""
+    """The server under test: the Teams bot as `regellots teams` runs it, the Telegram bot in webhook mode as
+    `regellots telegram --webhook-url` runs it (with the test's token and secret and without the rate limiter),
+    or the web chat as `regellots web` runs it (without its rate limits)."""
     parser = argparse.ArgumentParser(prog="python -m tests.support.load")
-    parser.add_argument("channel", choices=["teams", "telegram"])
+    parser.add_argument("channel", choices=["teams", "telegram", "web"])
     parser.add_argument("--knowledge", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--api", default="", help="telegram: the Bot API base URL")
@@ -703,6 +787,15 @@ def serve(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("msrest").setLevel(logging.WARNING)
+    if args.channel == "web":
+        # One address sends every conversation's messages: the per-client and per-conversation limits, whose
+        # purpose is to refuse exactly that, are off (test_web_api.py tests them).
+        from adapters import web as web_chat
+        from adapters.web_settings import WebSettings
+
+        settings = WebSettings(rate_per_minute=0, conversation_rate_per_minute=0)
+        web_chat.run(web_chat.WebChannel.from_environment(args.knowledge, settings=settings), port=args.port)
+        return
     engine = load_engine(args.knowledge, open_store(os.environ.get("REGELLOTS_STATE")), channel=args.channel)
     if args.channel == "teams":
         if args.fast_msrest:
