@@ -23,7 +23,7 @@ from tests.support.sizes import measure
 
 FIRST = 1000
 MESSAGE = 1500
-FINDING = 460  # "at most about 400": the reasoning is cut to fit, and a finding's text to no less than 180
+FINDING = 480  # "at most about 400": the reasoning is cut to fit, and a finding's text to no less than 180
 PHONES = ("telegram", "teams")
 PARTS = ["res:why", "res:steps", "res:agencies", "res:sources", "res:checklist", "cmd:restart"]
 
