@@ -18,7 +18,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "see docs/web.md). State: $REGELLOTS_STATE.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 in a container)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--port", type=int, default=None, help=f"port (default $PORT, else {DEFAULT_PORT})")
     knowledge_arg(p)
 
 
@@ -26,11 +26,16 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def cmd_web(args: argparse.Namespace) -> int:
     from adapters.web import WebChannel, run
     from adapters.web_settings import WebSettings
+    from bot.settings import load_settings
 
+    config = load_settings()  # already checked by bot.cli.main: a wrong value stopped the start there
+    problems = config.production_problems("web")
     try:
         settings = WebSettings.from_env()
     except ValueError as exc:
-        print(f"regellots web: {exc}", file=sys.stderr)
+        problems.append(str(exc))
+    if problems:
+        print(f"regellots web: {problems[0]}", file=sys.stderr)
         return 2
-    run(WebChannel.from_environment(args.knowledge, settings=settings), host=args.host, port=args.port)
+    run(WebChannel.from_environment(args.knowledge, settings=settings), host=args.host, port=args.port or config.port or DEFAULT_PORT)
     return 0

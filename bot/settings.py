@@ -153,6 +153,17 @@ class Settings(BaseSettings):
     telegram_api_base_url: str | None = Field(
         None, validation_alias="TELEGRAM_API_BASE_URL", description="Telegram: a self-hosted Bot API server, e.g. `http://127.0.0.1:8081/bot`"
     )
+    # The web chat's own settings, checked in full by adapters/web_settings.py (docs/web.md).
+    web_frame_ancestors: str | None = Field(None, validation_alias="REGELLOTS_WEB_FRAME_ANCESTORS", description="web chat: origins that may show it in an iframe, space-separated (`https://www.region.se https://*.region.se`), `'self'` or `'none'` (default `'none'`)")
+    web_theme: str | None = Field(None, validation_alias="REGELLOTS_WEB_THEME", description="web chat: theme colour `#rrggbb` (default `#0b5394`)")
+    web_logo: str | None = Field(None, validation_alias="REGELLOTS_WEB_LOGO", description="web chat: a logo file (SVG, PNG, JPEG or WebP, at most 64 KB)")
+    web_organisation: str | None = Field(None, validation_alias="REGELLOTS_WEB_ORGANISATION", description="web chat: who runs it (footer, accessibility statement)")
+    web_contact: str | None = Field(None, validation_alias="REGELLOTS_WEB_CONTACT", description="web chat: where to report accessibility problems, an e-mail address or an https:// URL")
+    web_statement_date: str | None = Field(None, validation_alias="REGELLOTS_WEB_STATEMENT_DATE", description="web chat: when the accessibility statement was last reviewed, `YYYY-MM-DD`")
+    web_statement_dir: str | None = Field(None, validation_alias="REGELLOTS_WEB_STATEMENT_DIR", description="web chat: a folder with your own `accessibility.sv.html` and `accessibility.en.html`")
+    web_rate: str | None = Field(None, validation_alias="REGELLOTS_WEB_RATE", description="web chat: messages per minute one client address may send, `0` no limit (default 120)")
+    web_conversation_rate: str | None = Field(None, validation_alias="REGELLOTS_WEB_CONVERSATION_RATE", description="web chat: messages per minute in one conversation, `0` no limit (default 40)")
+    web_trusted_proxies: str | None = Field(None, validation_alias="REGELLOTS_WEB_TRUSTED_PROXIES", description="web chat: how many reverse proxies in front add `X-Forwarded-For` (default 0)")
 
     @field_validator("ttl_days", "watch_interval", "unanswered_days")
     @classmethod
