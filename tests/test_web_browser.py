@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -149,11 +150,20 @@ def test_a_whole_flow_to_its_conclusion_by_clicking(server: str, browser: Callab
             assert driver.find_elements(By.CSS_SELECTOR, "#log .msg.user")[-1].text.endswith(label)
         assert kind(turn) == "conclusion"
         assert MDR_VERDICT_SV in turn.text
-        links = turn.find_elements(By.CSS_SELECTOR, "ul.sources a")
-        assert links, "the conclusion lists its sources as links"
-        assert all(a.get_attribute("href").startswith("https://") and a.get_attribute("target") == "_blank" for a in links)
+        # Verdict first: what applies and whom to contact as a list of facts, the rest behind buttons.
+        facts = [
+            (dt.text, dd.text)
+            for dt, dd in zip(
+                turn.find_elements(By.CSS_SELECTOR, "dl.facts dt"), turn.find_elements(By.CSS_SELECTOR, "dl.facts dd"), strict=True
+            )
+        ]
+        assert ("Gäller", "MDR, CE-märkning") in facts and ("Kontakta först", "Läkemedelsverket") in facts
         # Only the newest reply's buttons act; the earlier ones are disabled, not gone.
         assert all(b.get_attribute("disabled") for b in greeting.find_elements(By.CSS_SELECTOR, "button.opt"))
+        sources = click(driver, "Källor")
+        links = sources.find_elements(By.CSS_SELECTOR, "ul.sources a")
+        assert links, "the sources come as links"
+        assert all(a.get_attribute("href").startswith("https://") and a.get_attribute("target") == "_blank" for a in links)
         assert severe_console(driver) == []
 
 
@@ -237,9 +247,37 @@ def test_keyboard_only_the_same_flow(server: str, browser: Callable[..., Any]) -
             # The focus moves to the new reply, so reading and Tab go on from there.
             wait(driver, lambda d, t=turn: active(d) == t, "the focus on the new reply")
         assert turn is not None and kind(turn) == "conclusion" and MDR_VERDICT_SV in turn.text
-        # From the conclusion, Tab reaches its source links before anything else.
+        # From the conclusion, Tab goes on through its buttons: the sources, and from them Tab reaches the links.
+        tab_to(driver, "Källor").send_keys(Keys.ENTER)
+        sources = wait_turn(driver, len(MDR_FLOW_SV) + 2)
+        wait(driver, lambda d: active(d) == sources, "the focus on the sources")
         ActionChains(driver).send_keys(Keys.TAB).perform()
         assert active(driver).tag_name == "a" and active(driver).get_attribute("href").startswith("https://")
+
+
+def test_the_checklist_downloads_as_a_file(server: str, browser: Callable[..., Any], tmp_path: Path) -> None:
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    with browser(lang="sv-SE", downloads=downloads) as driver:
+        open_chat(driver, server)
+        for label in MDR_FLOW_SV:
+            click(driver, label)
+        saved = click(driver, "Spara checklista")
+        links = saved.find_elements(By.CSS_SELECTOR, "a.download")
+        assert [a.get_attribute("download").rsplit(".", 1)[1] for a in links] == ["md", "html"]
+        html = links[1]
+        assert html.text == "Ladda ner: Checklista – Är det en medicinteknisk produkt? (HTML)"
+        name = html.get_attribute("download")
+        html.click()
+        path = downloads / name
+        wait(driver, lambda d: path.is_file() and not list(downloads.glob("*.crdownload")), f"the download {name}")
+        page = path.read_text(encoding="utf-8")
+        assert page.lstrip().lower().startswith("<!doctype html") and MDR_VERDICT_SV in page
+        # Keyboard too: Enter on the Markdown link saves the other file.
+        links[0].send_keys(Keys.ENTER)
+        markdown = downloads / links[0].get_attribute("download")
+        wait(driver, lambda d: markdown.is_file() and not list(downloads.glob("*.crdownload")), "the Markdown download")
+        assert MDR_VERDICT_SV in markdown.read_text(encoding="utf-8")
 
 
 def test_no_serious_accessibility_violations(server: str, browser: Callable[..., Any]) -> None:
@@ -255,8 +293,10 @@ def test_no_serious_accessibility_violations(server: str, browser: Callable[...,
         for label in MDR_FLOW_SV[2:]:
             click(driver, label)
         found["conclusion (sv)"] = axe_violations(driver)
+        click(driver, "Spara checklista")
+        found["checklist download (sv)"] = axe_violations(driver)
         driver.find_element(By.ID, "q").send_keys("får vi prata med leverantörer före upphandlingen?", Keys.ENTER)
-        wait_turn(driver, len(MDR_FLOW_SV) + 2)
+        wait_turn(driver, len(MDR_FLOW_SV) + 3)
         found["typed answer (sv)"] = axe_violations(driver)
         driver.get(server + "tillganglighet")
         found["accessibility statement (sv)"] = axe_violations(driver)
