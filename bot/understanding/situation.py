@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.knowledge.model import Situation
 from bot.understanding.textnorm import fold, words
@@ -32,27 +33,33 @@ class SituationReader:
     """Built once per knowledge base from its declared situations."""
 
     def __init__(self, situations: Mapping[str, Situation]) -> None:
-        self._patterns: list[tuple[str, tuple[tuple[str, bool], ...]]] = []
+        # Indexed by the pattern's first word (exact, or the first letters of a prefix), so reading a
+        # message costs a look-up per word, not a pass over every pattern.
+        self._exact: dict[str, list[tuple[str, tuple[tuple[str, bool], ...]]]] = {}
+        self._prefix: dict[str, list[tuple[str, tuple[tuple[str, bool], ...]]]] = {}
         for sid, situation in situations.items():
             for _, term in situation.terms.all():
                 pattern = _pattern(term)
-                if pattern and all(w for w, _ in pattern):
-                    self._patterns.append((sid, pattern))
-        # Longer patterns first, so "privat vårdgivare" is found before a shorter pattern inside it.
-        self._patterns.sort(key=lambda p: -len(p[1]))
+                if not pattern or not all(w for w, _ in pattern):
+                    continue
+                first, is_prefix = pattern[0]
+                table, key = (self._prefix, first[:2]) if is_prefix else (self._exact, first)
+                table.setdefault(key, []).append((sid, pattern))
+        self.read = lru_cache(maxsize=4096)(self._read)  # one turn reads its message more than once
 
-    def read(self, text: str) -> list[Found]:
+    def _read(self, text: str) -> list[Found]:
         tokens = [fold(w) for w in words(text)]
-        found: dict[str, Found] = {}
-        for sid, pattern in self._patterns:
-            if sid in found:
-                continue
-            n = len(pattern)
-            for i in range(len(tokens) - n + 1):
-                if all(tok.startswith(w) if prefix else tok == w for tok, (w, prefix) in zip(tokens[i : i + n], pattern, strict=True)):
-                    found[sid] = Found(sid, " ".join(words(text)[i : i + n]))
-                    break
-        return list(found.values())
+        shown = words(text)
+        best: dict[str, tuple[int, Found]] = {}  # situation → (pattern length, found): the longest phrase wins
+        for i, tok in enumerate(tokens):
+            candidates = self._exact.get(tok, []) + self._prefix.get(tok[:2], [])
+            for sid, pattern in candidates:
+                n = len(pattern)
+                if i + n > len(tokens) or (sid in best and best[sid][0] >= n):
+                    continue
+                if all(t.startswith(w) if prefix else t == w for t, (w, prefix) in zip(tokens[i : i + n], pattern, strict=True)):
+                    best[sid] = (n, Found(sid, " ".join(shown[i : i + n])))
+        return [found for _, found in best.values()]
 
 
 def shown(found: Iterable[Found]) -> dict[str, Found]:
