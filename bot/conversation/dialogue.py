@@ -21,7 +21,7 @@ from bot.conversation.replies import Option, Reply, Response
 from bot.knowledge.kinds import BY_NAME
 from bot.state.records import ConversationState
 from bot.understanding.decision import MIDFLOW_ANSWER_SCORE, Decision, decide
-from bot.understanding.fit import contradicted, facets, reweigh
+from bot.understanding.fit import contradicted
 from bot.understanding.followup import is_contact_question, looks_like_followup
 from bot.understanding.matching import Match, Target
 from bot.understanding.pipeline import MAX_CHARS, PLACEHOLDERS, Incoming
@@ -93,7 +93,7 @@ class Dialogue(Commands, FlowRunner, Explain):
 
     def _search(self, state: ConversationState, text: str) -> Response:
         query = PLACEHOLDERS.sub(" ", text)
-        matches = self._matches(query)
+        matches = self.k.matcher.search(query, limit=5)
         decision = self._unless_contradicted(decide(matches), query, matches)
         if self._last_entry(state) is not None:
             followup = self._followup(state, query, decision)
@@ -109,22 +109,13 @@ class Dialogue(Commands, FlowRunner, Explain):
             return self._clarify(state, decision.candidates)
         return self._fallback(state)
 
-    def _matches(self, query: str) -> list[Match]:
-        """The knowledge's best matches for a message, reweighed by how they fit the situation it describes."""
-        matches = self.k.matcher.search(query, limit=8)
-        found = self.k.situation_reader.read(query)
-        if not found:
-            return matches[:5]
-        message = facets(found, {sid: s.facet for sid, s in self.k.situations.items()})
-        return reweigh(matches, message, self.k.target_situations)[:5]
-
     def _unless_contradicted(self, decision: Decision, query: str, matches: list[Match]) -> Decision:
         """A confident answer whose situation contradicts the message's (another setting, another kind of thing)
         becomes a question: which of the near candidates was meant."""
         answer = decision.answer
         if answer is None or answer.target.kind == "out_of_scope":
             return decision
-        message = facets(self.k.situation_reader.read(query), {sid: s.facet for sid, s in self.k.situations.items()})
+        message = self.k.situation_reader.facets(query)
         if not message or not contradicted(answer, message, self.k.target_situations):
             return decision
         others = [m for m in matches if m is not answer and m.target.kind != "out_of_scope" and not contradicted(m, message, self.k.target_situations)]

@@ -29,9 +29,8 @@ from bot.knowledge.model import (
     Urgency,
 )
 from bot.knowledge.parameters import ParameterTable, activate, table_from
-from bot.understanding.fit import facets
 from bot.understanding.matching import Matcher, Target
-from bot.understanding.situation import Found, SituationReader
+from bot.understanding.situation import Found, SituationReader, facets
 from bot.understanding.urgency import Detector, SignGroup
 
 

@@ -45,7 +45,12 @@ class SituationReader:
                 first, is_prefix = pattern[0]
                 table, key = (self._prefix, first[:2]) if is_prefix else (self._exact, first)
                 table.setdefault(key, []).append((sid, pattern))
+        self._facet_of = {sid: situation.facet for sid, situation in situations.items()}
         self.read = lru_cache(maxsize=4096)(self._read)  # one turn reads its message more than once
+
+    def facets(self, text: str) -> dict[str, set[str]]:
+        """Facet → the situation ids the text shows (see understanding.fit)."""
+        return facets(self.read(text), self._facet_of)
 
     def _read(self, text: str) -> list[Found]:
         tokens = [fold(w) for w in words(text)]
@@ -62,5 +67,9 @@ class SituationReader:
         return [found for _, found in best.values()]
 
 
-def shown(found: Iterable[Found]) -> dict[str, Found]:
-    return {f.situation: f for f in found}
+def facets(found: Iterable[Found], facet_of: Mapping[str, str]) -> dict[str, set[str]]:
+    """Facet → the situation ids found, for the situations `facet_of` maps to their facet."""
+    out: dict[str, set[str]] = {}
+    for f in found:
+        out.setdefault(facet_of[f.situation], set()).add(f.situation)
+    return out
