@@ -20,7 +20,7 @@ from bot.conversation.messages import t
 from bot.conversation.replies import Option, Reply, Response
 from bot.knowledge.kinds import BY_NAME
 from bot.state.records import ConversationState
-from bot.understanding.decision import MIDFLOW_ANSWER_SCORE, Decision, decide
+from bot.understanding.decision import MIDFLOW_ANSWER_SCORE, SEARCH_LIMIT, Decision, decide
 from bot.understanding.fit import contradicted
 from bot.understanding.followup import is_contact_question, looks_like_followup
 from bot.understanding.matching import Match, Target
@@ -46,7 +46,7 @@ class Dialogue(Commands, FlowRunner, Explain):
             self._set_language(state, text, incoming.locale)
             if incoming.truncated:
                 prefix.append(Reply(t("truncated", state.lang, n=MAX_CHARS)))
-            response = urgent.first(self, state, text, lambda: self._text(state, text))
+            response = urgent.first(self, state, text, lambda rest=text: self._text(state, rest))
         state.started = True
         at = 1 if response.urgent else 0  # the urgent reply stays first
         response.replies[at:at] = prefix
@@ -93,8 +93,8 @@ class Dialogue(Commands, FlowRunner, Explain):
 
     def _search(self, state: ConversationState, text: str) -> Response:
         query = PLACEHOLDERS.sub(" ", text)
-        matches = self.k.matcher.search(query, limit=5)
-        decision = self._unless_contradicted(decide(matches), query, matches)
+        matches = self.k.matcher.search(query, limit=SEARCH_LIMIT)
+        decision = self._unless_contradicted(decide(matches, self.k.fulltext.rank(query, limit=SEARCH_LIMIT)), query, matches)
         if self._last_entry(state) is not None:
             followup = self._followup(state, query, decision)
             if followup is not None:

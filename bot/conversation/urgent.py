@@ -18,6 +18,7 @@ test can see it; `state.last["urgency"]` keeps the deciding words for `why`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from bot.conversation.dialogue_base import DialogueBase
@@ -25,6 +26,7 @@ from bot.conversation.messages import t
 from bot.conversation.replies import Reply, Response
 from bot.knowledge.model import Source
 from bot.state.records import ConversationState
+from bot.understanding.textnorm import fold
 from bot.understanding.urgency import Found
 
 #: Responses that only say "I don't know" or redirect elsewhere: the urgent reply replaces them.
@@ -39,7 +41,16 @@ def urgent_reply(d: DialogueBase, found: Found, lang: str) -> Reply:
     return Reply(reply.text.get(lang).strip(), title=t(f"urgent_{found.kind}", lang))
 
 
-def first(d: DialogueBase, state: ConversationState, text: str, rest: Callable[[], Response]) -> Response:
+def without_signs(text: str, signs: tuple[str, ...]) -> str:
+    """`text` without its sentences that contain one of the urgency signs' words (all of it if nothing is left)."""
+    sentences = _SENTENCES.split(text)
+    marked = [fold(s.lower()) for s in signs]
+    kept = [s for s in sentences if not any(m and m in fold(s.lower()) for m in marked)]
+    rest = " ".join(kept).strip()
+    return rest or text
+
+
+def first(d: DialogueBase, state: ConversationState, text: str, rest: Callable[..., Response]) -> Response:
     """The response to typed `text`: `rest()` as usual, with the urgent reply first when there is one."""
     found = d.k.urgency_detector.detect(text)
     if found is None:
@@ -54,7 +65,9 @@ def first(d: DialogueBase, state: ConversationState, text: str, rest: Callable[[
     if fs is not None:
         response = d._question_response(state, fs, [lead, Reply(t("resume", lang))])
     else:
-        also = rest() if found.work else None
+        # The regulatory question is read without the sentences that told of the emergency: their words
+        # ("collapsed", "not breathing") would pull the reading towards triage and incident topics.
+        also = rest(without_signs(text, found.signs)) if found.work else None
         if also is None or also.kind in _NOTHING_ELSE:
             response = Response([Reply(lead.text, title=lead.title, options=d._menu(lang))], "urgent", lang)
             state.last = None
@@ -66,6 +79,7 @@ def first(d: DialogueBase, state: ConversationState, text: str, rest: Callable[[
     return response
 
 
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _NUMBERS = {"emergency": "112 / 1177", "suicide": "112 / 90101 / 1177", "medical": "1177"}
 
 

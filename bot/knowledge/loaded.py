@@ -29,6 +29,8 @@ from bot.knowledge.model import (
     Urgency,
 )
 from bot.knowledge.parameters import ParameterTable, activate, table_from
+from bot.understanding.fulltext import FullText, texts_of
+from bot.understanding.fulltext import tokens as fulltext_tokens
 from bot.understanding.matching import Matcher, Target
 from bot.understanding.situation import Found, SituationReader, facets
 from bot.understanding.urgency import Detector, SignGroup
@@ -51,6 +53,8 @@ class Knowledge:
     #: (kind, id) → (file, line), for messages that point maintainers to an entry.
     where: dict[tuple[str, str], tuple[str, int]] = field(repr=False)
     matcher: Matcher = field(repr=False)
+    #: The second reading: BM25 over each entry's whole text (see understanding.fulltext).
+    fulltext: FullText = field(repr=False)
     situation_reader: SituationReader = field(repr=False)
     #: "kind:id" → facet → the situation ids the entry declares it is specifically about (for understanding.fit).
     target_situations: dict[str, dict[str, set[str]]] = field(default_factory=dict, repr=False)
@@ -164,6 +168,7 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
         menu=tuple(menu),
         where=where,
         matcher=build_matcher(tables, synonyms),
+        fulltext=build_fulltext(tables),
         situation_reader=reader,
         target_situations=_target_situations(tables, situations),
         duplicates=tuple(duplicates),
@@ -212,6 +217,18 @@ def _target_situations(tables: dict[str, dict[str, Any]], situations: dict[str, 
             if declared:
                 out[f"{kind.name}:{eid}"] = facets([Found(s, "") for s in declared], {sid: s.facet for sid, s in situations.items()})
     return out
+
+
+def build_fulltext(tables: dict[str, dict[str, Any]]) -> FullText:
+    """Each entry as one document: its phrasings and titles twice (how people ask weighs more), then all its text."""
+    documents: list[tuple[str, list[str]]] = []
+    for kind in KINDS:
+        for eid, e in tables.get(kind.section, {}).items():
+            asked = [*kind.phrases(e), kind.title(e, "sv"), kind.title(e, "en")]
+            words = [t for p in asked for t in fulltext_tokens(p)]
+            body = [t for p in texts_of(e.model_dump(mode="json")) for t in fulltext_tokens(p)]
+            documents.append((f"{kind.name}:{eid}", words * 2 + body))
+    return FullText(documents)
 
 
 def build_matcher(tables: dict[str, dict[str, Any]], synonyms: list[Synonym] | tuple[Synonym, ...]) -> Matcher:

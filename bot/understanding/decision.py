@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.understanding.matching import Match
@@ -19,6 +20,14 @@ ANSWER_SCORE_LONG = 0.25
 CLARIFY_SCORE_LONG = 0.2
 #: Below this share of the top score, a runner-up is not offered when asking which was meant.
 CLARIFY_WINDOW = 0.8
+#: With a second reading (`fulltext`): the two rankings are fused by reciprocal rank (1 / (FUSE_K + rank));
+#: an answer is confident only when the fused winner leads one ranking and is among the first AGREE of the other.
+FUSE_K = 3
+#: How many entries each reading ranks for the fusion.
+SEARCH_LIMIT = 20
+AGREE = 3
+#: A matcher score from which its reading alone decides (a phrasing nearly asked word for word).
+SURE_SCORE = 0.45
 
 
 @dataclass(frozen=True)
@@ -30,8 +39,12 @@ class Decision:
     candidates: list[Match] = field(default_factory=list)
 
 
-def decide(matches: list[Match]) -> Decision:
-    """Answer, ask which one was meant, or admit not knowing — never a confident guess."""
+def decide(matches: list[Match], second: Sequence[str] | None = None) -> Decision:
+    """Answer, ask which one was meant, or admit not knowing — never a confident guess.
+
+    `matches` is the matcher's reading (phrasings); `second`, when given, the target keys as the whole-text
+    index ranks them (`fulltext`). With both, the message must be understood by the matcher at all (its
+    top score), and the answer is the entry both readings agree on; where they disagree, the bot asks."""
     if not matches:
         return Decision()
     top = matches[0]
@@ -39,6 +52,22 @@ def decide(matches: list[Match]) -> Decision:
     clarify_at = CLARIFY_SCORE + (CLARIFY_SCORE_LONG - CLARIFY_SCORE) * top.length
     if top.score < clarify_at:
         return Decision()
+    if second is None or (top.target.kind == "out_of_scope" and top.score >= answer_at):
+        return _alone(matches, answer_at, clarify_at)
+    second = list(second)
+    sure = top.score >= SURE_SCORE
+    # Sure (nearly a phrasing word for word), and the other reading has it near the top — for a short
+    # question anywhere: a name or a keyword alone says little to a whole-text ranking.
+    if sure and top.target.key in (second if top.length == 0 else second[:AGREE]):
+        return _alone(matches, answer_at, clarify_at)
+    agreed = _agreed(matches, second, clarify_at)
+    # Where the readings disagree, a message that nearly repeats a phrasing is still the matcher's to decide.
+    return agreed if agreed.answer is not None or not sure else _alone(matches, answer_at, clarify_at)
+
+
+def _alone(matches: list[Match], answer_at: float, clarify_at: float) -> Decision:
+    """The matcher's reading alone: its top if clearly ahead, a question about a near tie, or nothing."""
+    top = matches[0]
     if top.score < answer_at:
         near = [m for m in matches if m.score >= max(clarify_at, top.score * CLARIFY_WINDOW) and m.target.kind != "out_of_scope"]
         return Decision(candidates=near[:3])
@@ -54,3 +83,28 @@ def decide(matches: list[Match]) -> Decision:
         if of_kind:
             break
     return Decision(candidates=[m for m in group if m.target.kind != "out_of_scope"][:3])
+
+
+def fuse(*rankings: Sequence[str]) -> list[tuple[str, float]]:
+    """Reciprocal-rank fusion of rankings of target keys: (key, fused score), best first."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking):
+            fused[key] = fused.get(key, 0.0) + 1.0 / (FUSE_K + rank)
+    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _agreed(matches: list[Match], second: list[str], clarify_at: float) -> Decision:
+    """Answer the entry both readings put first (or nearly), else ask about the fused leaders."""
+    first = [m.target.key for m in matches]
+    by_key = {m.target.key: m for m in matches}
+    fused = [key for key, _ in fuse(first, second)]
+    winner = fused[0]
+    agreed = (winner == first[0] and winner in second[:AGREE]) or (bool(second) and winner == second[0] and winner in first[:AGREE])
+    if agreed and by_key[winner].score >= clarify_at:
+        answer = by_key[winner]
+        also = [m for m in matches if m is not answer and m.target.kind not in (answer.target.kind, "out_of_scope") and answer.score - m.score < CLARIFY_MARGIN]
+        return Decision(answer=answer, also=also)
+    # Disagreement: offer the fused leaders that the matcher understood at all (never an out-of-scope area).
+    near = [by_key[k] for k in fused if k in by_key and by_key[k].target.kind != "out_of_scope" and by_key[k].score >= clarify_at * CLARIFY_WINDOW]
+    return Decision(candidates=near[:3])

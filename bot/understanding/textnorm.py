@@ -36,10 +36,22 @@ STOPWORDS = frozenset(
 )
 
 
-def fold(text: str) -> str:
-    """Drop diacritics: 'Läkemedelsverket' → 'Lakemedelsverket'."""
+def _fold_slow(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+# The Latin letters whose folded form is plain ASCII (å → a, É → E …), as one translation table: the same
+# result as the decomposition above, at a fraction of the cost (folding is on the path of every word).
+_LATIN = str.maketrans({chr(c): _fold_slow(chr(c)) for c in range(0xC0, 0x250) if _fold_slow(chr(c)).isascii()})
+
+
+def fold(text: str) -> str:
+    """Drop diacritics: 'Läkemedelsverket' → 'Lakemedelsverket'."""
+    if text.isascii():
+        return text
+    quick = text.translate(_LATIN)
+    return quick if quick.isascii() else _fold_slow(quick)
 
 
 def words(text: str) -> list[str]:
