@@ -94,7 +94,8 @@ class Dialogue(Commands, FlowRunner, Explain):
     def _search(self, state: ConversationState, text: str) -> Response:
         query = PLACEHOLDERS.sub(" ", text)
         matches = self.k.matcher.search(query, limit=SEARCH_LIMIT)
-        decision = self._unless_contradicted(decide(matches, self.k.fulltext.rank(query, limit=SEARCH_LIMIT)), query, matches)
+        second = self.k.fulltext.rank(query, limit=SEARCH_LIMIT)
+        decision = self._unless_contradicted(decide(matches, second), query, matches)
         if self._last_entry(state) is not None:
             followup = self._followup(state, query, decision)
             if followup is not None:
@@ -104,7 +105,11 @@ class Dialogue(Commands, FlowRunner, Explain):
                 response = self._fallback(state, self.k.out_of_scope[decision.answer.target.id].answer.get(state.lang))
                 response.target = decision.answer.target.key
                 return response
-            return self._open(state, decision.answer.target, decision.answer, decision.also)
+            response = self._open(state, decision.answer.target, decision.answer, decision.also)
+            key = decision.answer.target.key
+            if state.last is not None and state.last.get("id") == decision.answer.target.id and key in second:
+                state.last["second"] = second.index(key) + 1  # for `why`: where the whole-text reading put it
+            return response
         if decision.candidates:
             return self._clarify(state, decision.candidates)
         return self._fallback(state)

@@ -45,6 +45,8 @@ class Explain(DialogueBase):
             text = t("why_topic", lang, title=cards.target_title(k, target.kind, target.id, lang), score=score, basis=basis)
             if last.get("phrasing"):
                 text += "\n" + t("why_phrasing", lang, phrasing=last["phrasing"])
+            if isinstance(last.get("second"), int):
+                text += "\n" + t("why_second", lang, rank=last["second"])
             context = str(last.get("context") or "").split(":", 1)
             if len(context) == 2 and self._exists(context[0], context[1]):
                 text += "\n" + t("why_context", lang, title=cards.target_title(k, context[0], context[1], lang))

@@ -118,6 +118,10 @@ _T = {
         "Jag läste den som en följdfråga till ”{title}”.",
         "I read it as a follow-up to “{title}”.",
     ),
+    "why_second": (
+        "Svarens hela texter, lästa mot ditt meddelande, pekade också hit (plats {rank}).",
+        "Reading the entries' whole texts against your message pointed here too (place {rank}).",
+    ),
     "why_close": ("Det här låg också nära: {titles}.", "These came close too: {titles}."),
     "why_conclusion": ("Så här kom jag fram till slutsatsen:", "This is how I reached the conclusion:"),
     "disclaimer": (

@@ -26,6 +26,8 @@ FUSE_K = 3
 #: How many entries each reading ranks for the fusion.
 SEARCH_LIMIT = 20
 AGREE = 3
+#: Fused scores closer than this are a tie (ask).
+FUSE_TIE = 0.01
 #: A matcher score from which its reading alone decides (a phrasing nearly asked word for word).
 SURE_SCORE = 0.45
 
@@ -98,9 +100,12 @@ def _agreed(matches: list[Match], second: list[str], clarify_at: float) -> Decis
     """Answer the entry both readings put first (or nearly), else ask about the fused leaders."""
     first = [m.target.key for m in matches]
     by_key = {m.target.key: m for m in matches}
-    fused = [key for key, _ in fuse(first, second)]
+    scored = fuse(first, second)
+    fused = [key for key, _ in scored]
     winner = fused[0]
     agreed = (winner == first[0] and winner in second[:AGREE]) or (bool(second) and winner == second[0] and winner in first[:AGREE])
+    # Each reading putting a different one of two entries first is a tie, not an agreement.
+    agreed = agreed and (len(scored) == 1 or scored[0][1] - scored[1][1] > FUSE_TIE)
     if agreed and by_key[winner].score >= clarify_at:
         answer = by_key[winner]
         also = [m for m in matches if m is not answer and m.target.kind not in (answer.target.kind, "out_of_scope") and answer.score - m.score < CLARIFY_MARGIN]
