@@ -124,3 +124,83 @@ def test_the_shipped_texts_hard_code_no_parameter_value() -> None:
     knowledge, problems = load_knowledge(SHIPPED_KB)
     assert knowledge is not None
     assert not [p for p in problems if "parameter" in p.message], problems
+
+
+@pytest.mark.parametrize(
+    ("planted", "needle"),
+    [
+        ("31 december 2027: klass III", "31 december 2027"),  # Swedish
+        ("31 December 2027: klass III", "31 December 2027"),  # English
+        ("2027-12-31: klass III", "2027-12-31"),  # ISO
+    ],
+)
+def test_validate_warns_when_a_text_hard_codes_a_date(shipped_copy: Path, planted: str, needle: str) -> None:
+    medtech = shipped_copy / "topics" / "medtech.yaml"
+    text = medtech.read_text(encoding="utf-8")
+    assert "{param:mdr-legacy-end-class-iii}: klass III" in text
+    medtech.write_text(text.replace("{param:mdr-legacy-end-class-iii}: klass III", planted, 1), encoding="utf-8")
+    knowledge, problems = load_knowledge(shipped_copy)
+    assert knowledge is not None  # a warning, not an error
+    [warning] = [p for p in problems if p.severity == "warning" and "parameter" in p.message]
+    assert warning.file.endswith("topics/medtech.yaml")
+    assert planted in medtech.read_text(encoding="utf-8").splitlines()[warning.line - 1]
+    # the MDR class III deadline and the IVDR class D deadline are the same day: both are named
+    assert f"topic 'mdr-transition-legacy': the text writes out '{needle}'" in warning.message
+    assert "'mdr-legacy-end-class-iii'" in warning.message and "'ivdr-legacy-end-class-d'" in warning.message
+
+
+def test_a_placeholders_own_date_and_a_source_title_are_not_hard_coded_values(shipped_copy: Path) -> None:
+    ehds = shipped_copy / "topics" / "ai-ehds.yaml"
+    text = ehds.read_text(encoding="utf-8")
+    # the value at a day that is itself a parameter's value (26 March 2029) is not written out
+    planted = text.replace("{param:ehds-first-stage}: kommissionen", "{param:ehds-first-stage@2029-03-26}: kommissionen", 1)
+    assert planted != text
+    ehds.write_text(planted, encoding="utf-8")
+    knowledge, problems = load_knowledge(shipped_copy)
+    assert knowledge is not None
+    assert not [p for p in problems if "parameter" in p.message], problems
+    # the shipped testing flow quotes a source titled "26 maj 2024: Nya bestämmelser …" – a quotation, not a value
+    assert "26 maj 2024: Nya bestämmelser" in (shipped_copy / "flows" / "testing.yaml").read_text(encoding="utf-8")
+
+
+def test_the_shipped_mdr_deadline_on_both_sides_of_regulation_2023_607(monkeypatch: pytest.MonkeyPatch) -> None:
+    knowledge, problems = load_knowledge(SHIPPED_KB)
+    assert knowledge is not None, problems
+    text = knowledge.topics["mdr-transition-legacy"].answer
+    monkeypatch.setenv("REGELLOTS_TODAY", "2022-06-01")  # well before the amendment: only the original end of the transition
+    assert "- 26 maj 2024: klass III och implanterbara klass IIb" in text.get("sv")
+    assert "31 december 2027" not in text.get("sv")
+    monkeypatch.setenv("REGELLOTS_TODAY", "2023-01-15")  # 64 days before 2023/607 entered into force
+    assert "- 26 maj 2024 (från 20 mars 2023: 31 december 2027): klass III" in text.get("sv")
+    assert "- 26 May 2024 (from 20 March 2023: 31 December 2027): class III" in text.get("en")
+    monkeypatch.setenv("REGELLOTS_TODAY", "2026-12-02")  # after: the extended deadline alone
+    assert "- 31 december 2027: klass III och implanterbara klass IIb" in text.get("sv")
+    assert "- 31 December 2028: other IIb" in text.get("en")
+    assert "26 maj 2024 (från" not in text.get("sv")
+
+
+def test_an_ehds_date_before_near_and_after_the_day_it_applies(monkeypatch: pytest.MonkeyPatch, shipped_copy: Path) -> None:
+    from bot.maintain.tense import wrong_tense
+
+    ehds = shipped_copy / "topics" / "ai-ehds.yaml"
+    text = ehds.read_text(encoding="utf-8")
+    shipped = "Reglerna gäller från {param:ehds-patient-summaries-and-most-secondary-use} för de flesta datakategorier"
+    assert shipped in text
+    # the same sentence as a maintainer might word it in the future tense, in a copy
+    ehds.write_text(text.replace("Ja, på sikt.", "Ja, på sikt. Reglerna börjar gälla {param:ehds-patient-summaries-and-most-secondary-use}.", 1), encoding="utf-8")
+    knowledge, problems = load_knowledge(shipped_copy)
+    assert knowledge is not None, problems
+    answer = knowledge.topics["ehds-secondary-use"].answer
+
+    def flagged(day: str) -> list[str]:
+        return [t.excerpt for t in wrong_tense(knowledge, date.fromisoformat(day)) if t.id == "ehds-secondary-use"]
+
+    for day in ("2026-12-02", "2029-01-15"):  # well before, and 70 days before 26 March 2029
+        monkeypatch.setenv("REGELLOTS_TODAY", day)
+        assert "Reglerna gäller från 26 mars 2029 för de flesta datakategorier och från 26 mars 2031 för resten" in answer.get("sv")
+        assert "The rules apply from 26 March 2029 for most data categories" in answer.get("en")
+        assert flagged(day) == []  # "börjar gälla 26 mars 2029" is right while the day is ahead
+    monkeypatch.setenv("REGELLOTS_TODAY", "2029-04-01")  # after
+    assert "Reglerna gäller från 26 mars 2029" in answer.get("sv")  # the shipped wording stays true
+    [excerpt] = flagged("2029-04-01")  # the future-tense one is listed for rephrasing
+    assert excerpt.endswith("börjar gälla 26 mars 2029")

@@ -5,7 +5,9 @@
 - A parameter's periods must start on different days; a `date` parameter
   holds dates, an amount holds numbers (errors).
 - A text that writes out a value some parameter holds ("700 000 kr",
-  "2 augusti 2028") gets a warning naming the parameter to use instead.
+  "31 december 2027", "31 December 2027", "2027-12-31") gets a warning naming
+  the parameter to use instead. Source titles are quoted as the source has
+  them and are not checked.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.knowledge.loaded import Knowledge
-from bot.knowledge.model import Text
-from bot.knowledge.parameters import referenced, spellings
+from bot.knowledge.model import Source, Text
+from bot.knowledge.parameters import PLACEHOLDER, referenced, spellings
 from bot.knowledge.rules import param_refs
 from bot.knowledge.yamlfile import Problem, line_containing
 
@@ -62,28 +64,38 @@ def check_parameters(k: Knowledge) -> list[Problem]:
 
 def hard_coded(k: Knowledge) -> list[Problem]:
     """Warnings for texts that write out a value a parameter holds."""
-    needles: list[tuple[str, str]] = []  # (spelling, parameter)
+    # Several parameters may hold the same value (31 December 2027 ends both an MDR and an
+    # IVDR transition): one warning per value and entry, naming every candidate.
+    holders: dict[str, list[str]] = {}  # spelling -> parameters holding it
     for pid, param in k.parameters.items():
         for v in param.values:
-            needles += [(s, pid) for s in spellings(param.unit, v.value)]
+            for s in spellings(param.unit, v.value):
+                if pid not in holders.setdefault(s, []):
+                    holders[s].append(pid)
     out: list[Problem] = []
     for section, entry_id, entry in entries(k):
         if section == "parameters":
             continue
         f, line = k.where.get((section, entry_id), (str(k.directory), 0))
         raw = k.raw.get((section, entry_id))
-        reported: set[str] = set()
-        for text in texts_in(entry):
+        reported: set[tuple[str, ...]] = set()
+        for text in texts_in(entry, quoted=False):
             for lang in ("sv", "en"):
-                written = text.raw(lang)
-                for needle, pid in needles:
-                    if pid in reported or not _contains_value(written, needle):
+                # A placeholder's own date (`@2024-01-01`) is not a written-out value, and a
+                # date may be wrapped across lines ("31 december\n2027") in a block text.
+                written = " ".join(PLACEHOLDER.sub(" ", text.raw(lang)).split())
+                for needle, pids in holders.items():
+                    group = tuple(pids)
+                    if group in reported or not _contains_value(written, needle):
                         continue
-                    reported.add(pid)
+                    reported.add(group)
                     at = exact_line(f, line_containing(raw, needle) or line, needle)
-                    out.append(
-                        Problem(f, at, f"{section.rstrip('s')} '{entry_id}': the text writes out {needle!r}, a value of parameter '{pid}' – write {{param:{pid}}} (or {{param:{pid}@YYYY-MM-DD}} for a past value)", "warning")
-                    )
+                    if len(pids) == 1:
+                        pid = pids[0]
+                        advice = f"a value of parameter '{pid}' – write {{param:{pid}}} (or {{param:{pid}@YYYY-MM-DD}} for a past value)"
+                    else:
+                        advice = "a value of parameters " + ", ".join(f"'{p}'" for p in pids) + " – write {param:…} with the one meant"
+                    out.append(Problem(f, at, f"{section.rstrip('s')} '{entry_id}': the text writes out {needle!r}, {advice}", "warning"))
     return out
 
 
@@ -142,16 +154,18 @@ def entries(k: Knowledge) -> Iterator[tuple[str, str, Any]]:
                 yield section, entry_id, entry
 
 
-def texts_in(obj: Any) -> Iterator[Text]:
-    """Every `Text` inside a schema object."""
+def texts_in(obj: Any, quoted: bool = True) -> Iterator[Text]:
+    """Every `Text` inside a schema object; with `quoted=False` not the titles of sources (quoted, not ours to word)."""
     if isinstance(obj, Text):
         yield obj
+    elif isinstance(obj, Source) and not quoted:
+        return
     elif isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
-            yield from texts_in(getattr(obj, name))
+            yield from texts_in(getattr(obj, name), quoted)
     elif isinstance(obj, (list, tuple)):
         for item in obj:
-            yield from texts_in(item)
+            yield from texts_in(item, quoted)
     elif isinstance(obj, dict):
         for item in obj.values():
-            yield from texts_in(item)
+            yield from texts_in(item, quoted)

@@ -118,7 +118,8 @@ def spellings(unit: str, value: Any) -> list[str]:
     if value is None:
         return []
     if unit == "date":
-        return [fmt("date", value, "sv"), fmt("date", value, "en")]
+        d = value if isinstance(value, date) else date.fromisoformat(str(value))
+        return [fmt("date", d, "sv"), fmt("date", d, "en"), d.isoformat()]
     n = int(value)
     if n < 1000:
         return []
