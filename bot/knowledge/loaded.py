@@ -225,8 +225,8 @@ def build_fulltext(tables: dict[str, dict[str, Any]]) -> FullText:
     for kind in KINDS:
         for eid, e in tables.get(kind.section, {}).items():
             asked = [*kind.phrases(e), kind.title(e, "sv"), kind.title(e, "en")]
-            words = [t for p in asked for t in fulltext_tokens(p)]
-            body = [t for p in texts_of(e.model_dump(mode="json")) for t in fulltext_tokens(p)]
+            words = fulltext_tokens("\n".join(asked))
+            body = fulltext_tokens("\n".join(texts_of(e.model_dump(mode="json"))))
             documents.append((f"{kind.name}:{eid}", words * 2 + body))
     return FullText(documents)
 

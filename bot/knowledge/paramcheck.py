@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -73,6 +74,10 @@ def hard_coded(k: Knowledge) -> list[Problem]:
                 if pid not in holders.setdefault(s, []):
                     holders[s].append(pid)
     out: list[Problem] = []
+    if not holders:
+        return out
+    # One pass per text finds whether any value occurs at all; most texts hold none (this runs on every load).
+    anywhere = re.compile("|".join(re.escape(s) for s in sorted(holders, key=len, reverse=True)))
     for section, entry_id, entry in entries(k):
         if section == "parameters":
             continue
@@ -84,6 +89,8 @@ def hard_coded(k: Knowledge) -> list[Problem]:
                 # A placeholder's own date (`@2024-01-01`) is not a written-out value, and a
                 # date may be wrapped across lines ("31 december\n2027") in a block text.
                 written = " ".join(PLACEHOLDER.sub(" ", text.raw(lang)).split())
+                if not anywhere.search(written):
+                    continue
                 for needle, pids in holders.items():
                     group = tuple(pids)
                     if group in reported or not _contains_value(written, needle):

@@ -56,32 +56,38 @@ class FullText:
 
     def __init__(self, documents: Iterable[tuple[str, list[str]]]) -> None:
         self.keys: list[str] = []
-        counts: list[Counter[str]] = []
         lengths: list[int] = []
-        for key, toks in documents:
+        #: term → [(document, term frequency)]
+        self._frequencies: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for doc, (key, toks) in enumerate(documents):
             self.keys.append(key)
-            counts.append(Counter(toks))
             lengths.append(len(toks))
+            for term, tf in Counter(toks).items():
+                self._frequencies[term].append((doc, tf))
         n = len(self.keys)
         average = sum(lengths) / n if n else 1.0
-        df: Counter[str] = Counter()
-        for c in counts:
-            df.update(c.keys())
-        idf = {t: math.log(n - d + 0.5) - math.log(d + 0.5) for t, d in df.items()}
+        idf = {t: math.log(n - len(p) + 0.5) - math.log(len(p) + 0.5) for t, p in self._frequencies.items()}
         floor = self.EPSILON * (sum(idf.values()) / len(idf)) if idf else 0.0
-        #: term → [(document, idf × saturated term frequency)]: a query only adds up its words' postings.
-        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for doc, c in enumerate(counts):
-            norm = self.K1 * (1 - self.B + self.B * lengths[doc] / average) if average else self.K1
-            for term, tf in c.items():
-                weight = idf[term] if idf[term] >= 0 else floor
-                self.postings[term].append((doc, weight * tf * (self.K1 + 1) / (tf + norm)))
+        self._idf = {t: (v if v >= 0 else floor) for t, v in idf.items()}
+        self._norm = [self.K1 * (1 - self.B + self.B * length / average) for length in lengths]
+        #: term → [(document, idf × saturated term frequency)], worked out when a message first has the term
+        #: (building them all would cost every load more than all the messages of a day together).
+        self._postings: dict[str, list[tuple[int, float]]] = {}
+
+    def postings(self, term: str) -> list[tuple[int, float]]:
+        found = self._postings.get(term)
+        if found is None:
+            weight, k1 = self._idf.get(term, 0.0), self.K1
+            found = [(doc, weight * tf * (k1 + 1) / (tf + self._norm[doc])) for doc, tf in self._frequencies.get(term, ())]
+            if term in self._frequencies:
+                self._postings[term] = found
+        return found
 
     def rank(self, text: str, limit: int = 20) -> list[str]:
         """Target keys ("kind:id") by score, best first; only entries sharing a word with the text."""
         scores: dict[int, float] = defaultdict(float)
         for term in tokens(text):
-            for doc, weight in self.postings.get(term, ()):
+            for doc, weight in self.postings(term):
                 scores[doc] += weight
         ranked = sorted((s, self.keys[d]) for d, s in scores.items() if s > 0)
         ranked.sort(key=lambda sk: (-sk[0], sk[1]))
