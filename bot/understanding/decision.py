@@ -54,7 +54,7 @@ def decide(matches: list[Match], second: Sequence[str] | None = None) -> Decisio
     clarify_at = CLARIFY_SCORE + (CLARIFY_SCORE_LONG - CLARIFY_SCORE) * top.length
     if top.score < clarify_at:
         return Decision()
-    if second is None or (top.target.kind == "out_of_scope" and top.score >= answer_at):
+    if second is None or (top.target.kind == "out_of_scope" and top.score >= answer_at and top.length == 0):
         return _alone(matches, answer_at, clarify_at)
     second = list(second)
     sure = top.score >= SURE_SCORE
