@@ -15,6 +15,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -121,17 +122,40 @@ def test_a_corrupt_page_is_caught_at_start_not_after_it(tmp_path: Path) -> None:
     _one_line_naming(_start(state), state, "corrupt")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write to read-only files")
-def test_a_read_only_file_at_start_is_one_line(tmp_path: Path) -> None:
-    state = tmp_path / "ro.sqlite3"
-    _make_store_with_data(state)
-    state.chmod(0o444)
-    tmp_path.chmod(0o555)
+def _unprivileged() -> list[str] | None:
+    """A command prefix that runs without root's power to write read-only files: none needed when not root; as
+    root, `setpriv` to the user nobody — if that user can run the bot from this checkout (None otherwise)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return None
+    prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    probe = subprocess.run([*prefix, REGELLOTS, "--help"], cwd=ROOT, capture_output=True, timeout=60)
+    return prefix if probe.returncode == 0 else None
+
+
+def test_a_read_only_file_at_start_is_one_line() -> None:
+    prefix = _unprivileged()
+    if prefix is None:
+        pytest.skip("running as root, and no unprivileged user can run the bot from this checkout")
+    # A folder anyone may enter (pytest's own tmp folder is root's alone), holding a file no one may write.
+    folder = Path(tempfile.mkdtemp(prefix="regellots-ro-"))
     try:
-        result = _start(state)
+        state = folder / "ro.sqlite3"
+        _make_store_with_data(state)
+        state.chmod(0o444)
+        folder.chmod(0o555)
+        port = _free_port()
+        result = subprocess.run(
+            [*prefix, REGELLOTS, "teams", "--knowledge", str(FIXTURE_KB), "--port", str(port)],
+            cwd=ROOT, env=_env(state), capture_output=True, text=True, timeout=60,
+        )
     finally:
-        tmp_path.chmod(0o755)
-    assert result.returncode != 0 and len(result.stderr.strip().splitlines()) == 1 and str(state) in result.stderr
+        folder.chmod(0o755)
+        shutil.rmtree(folder, ignore_errors=True)
+    assert result.returncode != 0, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and str(state) in result.stderr, result.stderr
 
 
 async def test_the_directory_deleted_while_running_is_noticed(kb: Knowledge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
