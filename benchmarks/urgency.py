@@ -3,6 +3,7 @@ on the regulatory first messages, and the detector's time on long messages.
 
     .venv/bin/python benchmarks/urgency.py              # both halves, labelled
     .venv/bin/python benchmarks/urgency.py --misses     # also list what was missed (tune half only)
+    .venv/bin/python benchmarks/urgency.py --set urgency_blind2.yaml   # another set (no half: all report)
 
 Only the tune half was looked at while the vocabulary was written; the report half is the number
 to quote. --misses never lists report-half items, so tuning cannot look at them by accident.
@@ -33,6 +34,9 @@ def _items(name: str) -> list[dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--misses", action="store_true", help="list the tune half's misses")
+    parser.add_argument(
+        "--set", default="urgency.yaml", help="the set in tests/eval/realistic/ (items without a half count as report half)"
+    )
     args = parser.parse_args()
     knowledge, problems = load_knowledge(ROOT / "knowledge")
     assert knowledge is not None, problems
@@ -42,10 +46,14 @@ def main() -> None:
         found = detect(text)
         return found.kind if found else "none"
 
-    items = _items("urgency.yaml")
-    print(f"urgency set: {len(items)} messages")
+    items = _items(args.set)
+    for i in items:
+        i.setdefault("half", "report")
+    print(f"urgency set {args.set}: {len(items)} messages")
     for half in ("tune", "report"):
         part = [i for i in items if i["half"] == half]
+        if not part:
+            continue
         got = {i["id"]: kind(i["text"]) for i in part}
         emerg = [i for i in part if i["expect"] == "emergency"]
         sui = [i for i in part if i["expect"] == "suicide"]
