@@ -218,7 +218,7 @@ class Detector:
 
     def _scan(self, which: int, index: _Index, originals: list[str], words: list[str], sentences: list[int]) -> list[Hit]:
         out: list[Hit] = []
-        seen: set[tuple[int, str]] = set()
+        seen: set[tuple[int, str, str]] = set()  # a context and an over phrase may share a text
         starts = self._starts[which]
         for i, word in enumerate(words):
             candidates = starts.get(word)
@@ -228,8 +228,9 @@ class Detector:
                 candidates = starts[word] = tuple(index.starting(word))
             for phrase in candidates:
                 end = self._extend(phrase.slots, 1, i, words, sentences)
-                if end is not None and (sentences[i], phrase.text) not in seen:
-                    seen.add((sentences[i], phrase.text))
+                key = (sentences[i], phrase.category, phrase.text)
+                if end is not None and key not in seen:
+                    seen.add(key)
                     out.append(Hit(phrase, sentences[i], " ".join(originals[i : end + 1])))
         return out
 
