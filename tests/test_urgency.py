@@ -36,6 +36,13 @@ URGENCY = _items("urgency.yaml")
 TUNE = [i for i in URGENCY if i["half"] == "tune"]
 REPORT = [i for i in URGENCY if i["half"] == "report"]
 HOLDOUT: list[dict[str, Any]] = yaml.safe_load((REALISTIC / "urgency_holdout.yaml").read_text(encoding="utf-8"))["items"]
+#: Written later to widen the vocabulary (urgency_train2/3), and the tune half of the second blind set. Its report
+#: half is left out on purpose: it is the estimate for unseen messages (docs/performance.md), not a target.
+TRAINING = [
+    *({**i, "half": "train2"} for i in _items("urgency_train2.yaml")),
+    *({**i, "half": "train3"} for i in _items("urgency_train3.yaml")),
+    *(i for i in _items("urgency_blind2.yaml") if i["half"] == "tune"),
+]
 
 
 def _kind(k: Knowledge, text: str) -> str:
@@ -54,7 +61,7 @@ def _triggers(k: Knowledge, item: dict[str, Any]) -> bool:
     return _kind(k, item["text"]) in wanted
 
 
-@pytest.mark.parametrize("item", [i for i in URGENCY + HOLDOUT if i["expect"] in ("emergency", "suicide")], ids=lambda i: i["id"])
+@pytest.mark.parametrize("item", [i for i in URGENCY + HOLDOUT + TRAINING if i["expect"] in ("emergency", "suicide")], ids=lambda i: i["id"])
 def test_every_emergency_and_suicide_message_triggers(item: dict[str, Any], shipped: Knowledge) -> None:
     got = _kind(shipped, item["text"])
     # An emergency may also read as suicide (the suicide reply starts with 112 too); a suicide
@@ -64,7 +71,7 @@ def test_every_emergency_and_suicide_message_triggers(item: dict[str, Any], ship
 
 
 def test_false_alarms_on_mentions_stay_at_most_two_percent(shipped: Knowledge) -> None:
-    every = URGENCY + HOLDOUT
+    every = URGENCY + HOLDOUT + TRAINING
     alarms = [(i["id"], _kind(shipped, i["text"]), i["text"]) for i in every if i["expect"] == "none" and _kind(shipped, i["text"]) != "none"]
     assert len(alarms) <= 0.02 * sum(i["expect"] == "none" for i in every), alarms
 
