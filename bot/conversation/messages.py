@@ -24,9 +24,12 @@ _T = {
     ),
     "fallback": (
         "Jag hittar inget säkert svar på det, och jag vill inte gissa. Jag kan svara på frågor om regler och myndigheter för innovation i vård och omsorg – "
-        "till exempel medicintekniska produkter, upphandling, patientdata och dataskydd. Prova att formulera om frågan, eller välj nedan.",
+        "till exempel medicintekniska produkter, upphandling, patientdata och dataskydd. Prova att formulera om frågan, eller välj nedan.\n\n"
+        # A safety net under every "not understood": an emergency the urgency vocabulary missed still sees the numbers.
+        "Gäller det någons hälsa just nu? Ring 112 om det är akut, annars 1177.",
         "I can't find a reliable answer to that, and I won't guess. I answer questions about rules and agencies for innovation in health and social care – "
-        "for example medical devices, procurement, patient data and data protection. Try rephrasing, or choose below.",
+        "for example medical devices, procurement, patient data and data protection. Try rephrasing, or choose below.\n\n"
+        "Is this about someone's health right now? Call 112 in an emergency, otherwise 1177.",
     ),
     "out_of_scope_menu": (
         "Det ligger utanför det jag kan svara på: regler och myndigheter för innovation i vård, omsorg och tandvård.",
