@@ -215,11 +215,7 @@ class Matcher:
         # Unknown words stay in the string, so they count against the similarity.
         query_joined = " ".join(opts[0][0] if opts else s for s, opts in zip(query, resolved, strict=True))
 
-        candidates: set[int] = set()
-        for word in hits:
-            candidates.update(self.postings.get(word, ()))
-
-        # stem → [(query term index, weight)], so a phrasing is scored by walking its few stems.
+        # stem → [(query term index, weight)], for the whole-vocabulary look below.
         by_stem: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, opts in enumerate(resolved):
             for word, weight in opts:
@@ -237,12 +233,45 @@ class Matcher:
         covered_w = self.COVERED + (self.COVERED_LONG - self.COVERED) * length
         doc_w = self.DOC + (self.DOC_LONG - self.DOC) * length
 
-        best: dict[int, tuple[float, int]] = {}
-        for pid in candidates:
+        # Both parts of a phrasing's score are sums over the words it shares with the message, so they
+        # are added up along the postings of the message's words (a phrasing's stems are unique):
+        # covered — the rarity of the phrasing's words the message has; matched — the rarity of the
+        # message's words the phrasing has (for each message word its best-matching stem).
+        covered_sum: dict[int, float] = defaultdict(float)
+        for word, weight in hits.items():
+            value = self.idf[word] * weight
+            for pid in self.postings.get(word, ()):
+                covered_sum[pid] += value
+        matched_sum: dict[int, float] = defaultdict(float)
+        for i, opts in enumerate(resolved):
+            if len(opts) == 1:
+                word, weight = opts[0]
+                value = term_idf[i] * weight
+                for pid in self.postings.get(word, ()):
+                    matched_sum[pid] += value
+                continue
+            term_best: dict[int, float] = {}
+            for word, weight in opts:
+                for pid in self.postings.get(word, ()):
+                    if weight > term_best.get(pid, 0.0):
+                        term_best[pid] = weight
+            for pid, weight in term_best.items():
+                matched_sum[pid] += term_idf[i] * weight
+
+        pre: dict[int, float] = {}  # the score before the whole-string similarity
+        top_pre: dict[int, float] = {}  # per target, the best of those
+        for pid in sorted(covered_sum):
             p = self.phrasings[pid]
-            covered = sum(self.idf[s] * hits.get(s, 0.0) for s in p.stems) / p.weight
-            phrase = covered_w * covered + (1 - covered_w) * matched_weight(p.stems) / query_weight
-            phrase = (1 - self.FUZZY) * phrase + self.FUZZY * fuzz.token_sort_ratio(query_joined, p.joined) / 100.0
+            value = (1 - self.FUZZY) * (covered_w * covered_sum[pid] / p.weight + (1 - covered_w) * matched_sum[pid] / query_weight)
+            pre[pid] = value
+            if value > top_pre.get(p.target, -1.0):
+                top_pre[p.target] = value
+        best: dict[int, tuple[float, int]] = {}
+        for pid, value in pre.items():
+            p = self.phrasings[pid]
+            if value + self.FUZZY < top_pre[p.target]:
+                continue  # even a perfect string similarity could not lift it past its target's best
+            phrase = value + self.FUZZY * fuzz.token_sort_ratio(query_joined, p.joined) / 100.0
             current = best.get(p.target)
             if current is None or phrase > current[0]:
                 best[p.target] = (phrase, pid)
