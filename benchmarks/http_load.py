@@ -203,7 +203,7 @@ def _check(check: object) -> str | None:
     try:
         check()  # type: ignore[operator]
     except AssertionError as exc:
-        return str(exc).splitlines()[0]
+        return " | ".join(line.strip() for line in str(exc).splitlines()[:3])  # what came, and what was expected
     return None
 
 

@@ -190,7 +190,18 @@ TEAMS_KEYS = ("type", "text", "textFormat", "suggestedActions", "attachmentLayou
 
 
 def teams_view(activity: dict[str, Any]) -> dict[str, Any]:
-    return {k: activity[k] for k in TEAMS_KEYS if activity.get(k) is not None}
+    """What a Teams reply must show. The checklist's download links are left out: each carries a fresh random
+    token and the server's own address, which a reference engine cannot know (tests/test_teams.py
+    checks the links themselves)."""
+    view = {k: activity[k] for k in TEAMS_KEYS if activity.get(k) is not None}
+    return json.loads(json.dumps(view), object_hook=_without_document_links)
+
+
+def _without_document_links(node: dict[str, Any]) -> dict[str, Any]:
+    body = node.get("body")
+    if node.get("type") == "AdaptiveCard" and isinstance(body, list):
+        node["body"] = [item for item in body if "/documents/" not in str((item.get("selectAction") or {}).get("url", ""))]
+    return node
 
 
 def teams_body(client: Server, conv: TeamsConversation, turn: TeamsTurn) -> dict[str, Any]:
