@@ -578,7 +578,13 @@ def check_telegram(fake: RecordingTelegram, plans: list[list[TelegramTurn]], fac
                 f"conversation {i} (chat {conv.chat_id}), message {k} (for update {n}):\n got      {view}\n expected {expected}"
             )
         assert len(got) == len(want), f"conversation {i} (chat {conv.chat_id}): {len(got)} messages, expected {len(want)}"
-        assert [m for m, _, _ in log] == [m for t in turns for m in t.calls], f"conversation {i}: calls out of order"
+        calls, expected_calls = [m for m, _, _ in log], [m for t in turns for m in t.calls]
+        if calls != expected_calls:
+            k = next((k for k, (a, b) in enumerate(zip(calls, expected_calls, strict=False)) if a != b), min(len(calls), len(expected_calls)))
+            raise AssertionError(
+                f"conversation {i}: calls out of order at call {k} of {len(expected_calls)}:\n"
+                f" got      {calls[max(0, k - 2) : k + 3]} ({len(calls)} calls)\n expected {expected_calls[max(0, k - 2) : k + 3]}"
+            )
         calls = iter(log)
         for n, turn in enumerate(turns):
             if turn.data is not None:
