@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -92,6 +92,15 @@ class Channel:
                 response = await self.engine.handle(conversation, incoming, user=user, deliver=deliver, message_id=message_id)
             metrics.turn(self.name, response.kind)
             return response
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """A place among the MAX_RUNNING turns that run at once, first come first served: for a channel that
+        answers inside the request (the Telegram webhook). Without it every waiting update would run at once
+        and, under full load, a few would starve behind the rest (at 1,000 Telegram chats on Redis some
+        waited over 15 s while the median was 3 s)."""
+        async with self._running:
+            yield
 
     # -- accepted work, answered after the request --------------------------
 

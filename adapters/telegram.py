@@ -661,5 +661,6 @@ class Webhook:
         except Exception as exc:  # noqa: BLE001 — never log the update itself: it holds text, names and ids
             log.warning("update %d could not be read: %s, %d bytes; skipped", data["update_id"], type(exc).__name__, len(raw))
             return web.Response(status=200)  # resending it would not help
-        await self.app.process_update(update)  # the handlers never raise here: errors go to on_error
+        async with self.adapter.running():  # PTB's own limit on concurrent updates applies to polling only
+            await self.app.process_update(update)  # the handlers never raise here: errors go to on_error
         return web.Response(status=200)
