@@ -18,7 +18,6 @@ test can see it; `state.last["urgency"]` keeps the deciding words for `why`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from bot.conversation.dialogue_base import DialogueBase
@@ -27,7 +26,7 @@ from bot.conversation.replies import Reply, Response
 from bot.knowledge.model import Source
 from bot.state.records import ConversationState
 from bot.understanding.textnorm import fold
-from bot.understanding.urgency import Found
+from bot.understanding.urgency import Found, split_sentences
 
 #: Responses that only say "I don't know" or redirect elsewhere: the urgent reply replaces them.
 _NOTHING_ELSE = ("fallback",)
@@ -43,9 +42,8 @@ def urgent_reply(d: DialogueBase, found: Found, lang: str) -> Reply:
 
 def without_signs(text: str, signs: tuple[str, ...]) -> str:
     """`text` without its sentences that contain one of the urgency signs' words (all of it if nothing is left)."""
-    sentences = _SENTENCES.split(text)
     marked = [fold(s.lower()) for s in signs]
-    kept = [s for s in sentences if not any(m and m in fold(s.lower()) for m in marked)]
+    kept = [s for s in split_sentences(text) if not any(m and m in fold(s.lower()) for m in marked)]
     rest = " ".join(kept).strip()
     return rest or text
 
@@ -79,7 +77,6 @@ def first(d: DialogueBase, state: ConversationState, text: str, rest: Callable[.
     return response
 
 
-_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _NUMBERS = {"emergency": "112 / 1177", "suicide": "112 / 90101 / 1177", "medical": "1177"}
 
 

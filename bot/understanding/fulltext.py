@@ -89,6 +89,5 @@ class FullText:
         for term in tokens(text):
             for doc, weight in self.postings(term):
                 scores[doc] += weight
-        ranked = sorted((s, self.keys[d]) for d, s in scores.items() if s > 0)
-        ranked.sort(key=lambda sk: (-sk[0], sk[1]))
+        ranked = sorted(((-s, self.keys[d]) for d, s in scores.items() if s > 0))
         return [key for _, key in ranked[:limit]]

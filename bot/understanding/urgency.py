@@ -36,8 +36,13 @@ PRIORITY = {"suicide": 0, "emergency": 1, "medical": 2}
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 # Sentence ends, and the pivots where people turn from their question to what is happening
 # ("… men nu har en brukare …", "… btw one of our …"): what follows is read on its own.
-_SENTENCES = re.compile(r"[.!?;\n]+|(?=\b(?:men nu|but now|förresten|forresten|btw|by the way|fast vänta|fast vanta)\b)")
+_SENTENCES = re.compile(r"[.!?;\n]+|(?=\b(?:men nu|but now|förresten|forresten|btw|by the way|fast vänta|fast vanta)\b)", re.IGNORECASE)
 _WORD = re.compile(r"^[^\W_]+\*?$|^<n>$", re.UNICODE)
+
+
+def split_sentences(text: str) -> list[str]:
+    """The text's sentences as the detector reads them (punctuation, line breaks and pivots like "men nu" end one)."""
+    return [part for part in _SENTENCES.split(text) if part.strip()]
 #: The shortest prefix a `word*` may have: shorter ones match far too much.
 MIN_PREFIX = 3
 
