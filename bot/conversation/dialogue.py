@@ -36,6 +36,7 @@ class Dialogue(Commands, FlowRunner, Explain):
         if state.knowledge_version and state.knowledge_version != self.k.version:
             prefix += self._check_flow_still_exists(state)
         state.knowledge_version = self.k.version
+        self.described, state.described = state.described, {}  # it lasts one turn: the answer to the question
 
         if incoming.choice is not None:
             self._set_language(state, "", incoming.locale)
@@ -65,6 +66,8 @@ class Dialogue(Commands, FlowRunner, Explain):
             return self._command(state, command)
 
         picked = self._pick_offered(state, text)
+        if picked is not None:
+            self.message = None  # "2" picks an option; it describes nothing a flow could be pre-filled from
         fs = state.flow
         if fs is not None and not fs.done and not fs.paused:
             if picked is not None:
@@ -93,6 +96,7 @@ class Dialogue(Commands, FlowRunner, Explain):
 
     def _search(self, state: ConversationState, text: str) -> Response:
         query = PLACEHOLDERS.sub(" ", text)
+        state.described = {f.situation: f.words for f in self.k.situation_reader.read(query)}
         matches = self.k.matcher.search(query, limit=SEARCH_LIMIT)
         second = self.k.fulltext.rank(query, limit=SEARCH_LIMIT)
         decision = self._unless_contradicted(decide(matches, second), query, matches)
@@ -111,6 +115,15 @@ class Dialogue(Commands, FlowRunner, Explain):
                 state.last["second"] = second.index(key) + 1  # for `why`: where the whole-text reading put it
             return response
         if decision.candidates:
+            # For `why`: what each reading put first, and how sure the matcher was (the reason to ask).
+            first = matches[0] if matches else None
+            state.last = {
+                "kind": "clarify",
+                "first": first.target.key if first else None,
+                "score": first.score if first else None,
+                "second": second[0] if second else None,
+                "options": [m.target.key for m in decision.candidates],
+            }
             return self._clarify(state, decision.candidates)
         return self._fallback(state)
 

@@ -23,6 +23,8 @@ class DialogueBase:
         self.k = knowledge
         #: The typed message of this turn (None for a pressed option): a flow it starts may be pre-filled from it.
         self.message: str | None = None
+        #: What the question typed in the last turn showed (state.described): for a flow picked from its reply.
+        self.described: dict[str, str] = {}
         self.today = today or date.today()
 
     @staticmethod

@@ -54,8 +54,26 @@ class Explain(DialogueBase):
             titles = [cards.target_title(k, kind, eid, lang) for kind, eid in close if self._exists(kind, eid)]
             if titles:
                 text += "\n" + t("why_close", lang, titles="; ".join(titles))
-            return Response([Reply(text)], "command", lang)
+            return Response([Reply(text + self._situation_line(lang))], "command", lang)
+        if last["kind"] == "clarify":
+            return Response([Reply(self._why_clarify(last, lang) + self._situation_line(lang))], "command", lang)
         return Response([Reply(t("why_nothing", lang), options=self._menu(lang))], "command", lang)
+
+    def _why_clarify(self, last: dict[str, object], lang: str) -> str:
+        """Why the bot asked which entry was meant: the readings disagreed, or the best was not sure enough."""
+        keys = [str(last.get(n) or "") for n in ("first", "second")]
+        titles = [cards.target_title(self.k, *key.split(":", 1), lang) if ":" in key and self._exists(*key.split(":", 1)) else "" for key in keys]
+        score = last.get("score")
+        percent = round(100 * score) if isinstance(score, (int, float)) else 0
+        if titles[0] and titles[1] and keys[0] != keys[1]:
+            return t("why_clarify_disagree", lang, first=titles[0], second=titles[1], score=percent)
+        return t("why_clarify_weak", lang, first=titles[0] or titles[1], score=percent) if titles[0] or titles[1] else t("why_nothing", lang)
+
+    def _situation_line(self, lang: str) -> str:
+        """The situation facts the explained message showed (knowledge/situations.yaml), with the words."""
+        labels = {sid: s.label.get(lang) for sid, s in self.k.situations.items()}
+        facts = [f"{labels[sid]} (”{words}”)" if lang == "sv" else f"{labels[sid]} (“{words}”)" for sid, words in self.described.items() if sid in labels]
+        return "\n" + t("why_situation", lang, facts=", ".join(facts)) if facts else ""
 
     def _sources(self, state: ConversationState) -> Response:
         k, lang = self.k, state.lang

@@ -25,6 +25,8 @@ class FlowRunner(DialogueBase):
             replies.append(Reply(flow.intro.get(state.lang).strip(), title=flow.title.get(state.lang)))
         if self.message:
             fs.given = {f.situation: f.words for f in self.k.situation_reader.read(self.message)}
+        else:
+            fs.given = dict(self.described)  # picked from the reply to the previous message
         replies += self._prefilled_reply(state, fs)
         replies.append(self._node_reply(state, fs))
         replies = question_options_first(replies)

@@ -126,6 +126,15 @@ _T = {
         "Reading the entries' whole texts against your message pointed here too (place {rank}).",
     ),
     "why_close": ("Det här låg också nära: {titles}.", "These came close too: {titles}."),
+    "why_clarify_disagree": (
+        "Jag frågade i stället för att svara: frågornas formuleringar pekade mest på ”{first}” ({score} %), svarens hela texter på ”{second}”. När de två läsningarna inte är överens frågar jag hellre än gissar.",
+        "I asked instead of answering: the phrasings pointed most to “{first}” ({score} %), the entries' whole texts to “{second}”. When the two readings disagree, I ask rather than guess.",
+    ),
+    "why_clarify_weak": (
+        "Jag frågade i stället för att svara: ”{first}” låg närmast ({score} %), men inte tillräckligt säkert eller så lika något annat att jag hellre frågar än gissar.",
+        "I asked instead of answering: “{first}” came closest ({score} %), but not surely enough, or too close to something else, so I ask rather than guess.",
+    ),
+    "why_situation": ("Ditt meddelande visade: {facts}.", "Your message showed: {facts}."),
     "why_conclusion": ("Så här kom jag fram till slutsatsen:", "This is how I reached the conclusion:"),
     "disclaimer": (
         "ℹ️ Vägledning, inte juridisk rådgivning. Ett bindande besked i ert fall kan bara ansvarig myndighet eller domstol ge – fråga också er jurist, dataskyddsombud eller upphandlingsenhet.",

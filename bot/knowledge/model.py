@@ -308,7 +308,7 @@ class Synonym(Strict):
     variants: list[NonEmpty] = Field(min_length=1)
 
 
-Facet = Literal["who", "thing", "action", "data", "setting", "question"]
+Facet = Literal["who", "thing", "action", "data", "setting", "question", "function", "purpose"]
 
 
 class Situation(Strict):

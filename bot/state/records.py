@@ -41,6 +41,9 @@ class ConversationState:
     seen: list[str] = field(default_factory=list)
     #: privacy.redact's carry: the end of the last message may begin a number the next one finishes.
     carry: str | None = None
+    #: What the last question typed showed (situation id → the words that showed it, never the message
+    #: itself): a flow picked from the options of its reply is pre-filled as if the message had started it.
+    described: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
