@@ -75,3 +75,26 @@ def test_search_has_no_duplicates_and_is_sorted(kb: Knowledge) -> None:
     keys = [m.target.key for m in matches]
     assert len(keys) == len(set(keys))
     assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+
+
+def test_a_phrasing_about_another_agency_than_the_message_names_loses() -> None:
+    entries = [
+        (Target("topic", "socialstyrelsen-innovators"), "vad gör socialstyrelsen för innovatörer"),
+        (Target("topic", "ivo-role"), "vilken roll har ivo"),
+        (Target("topic", "lou-basics"), "vad säger lou om innovatörer"),
+    ]
+    rewrites = [("Socialstyrelsen", "socialstyrelsen"), ("Inspektionen för vård och omsorg", "ivo"), ("IVO", "ivo")]
+    plain_matcher = Matcher(entries, rewrites)
+    knowing = Matcher(entries, rewrites, entities={"socialstyrelsen": "agency", "ivo": "agency", "lou": "regulation"})
+    question = "IVO, vad gör de för oss innovatörer?"
+    # Knowing which words are agencies, a phrasing about Socialstyrelsen is not an answer to a question about IVO.
+    before = {m.target.id: m.score for m in plain_matcher.search(question)}
+    after = {m.target.id: m.score for m in knowing.search(question)}
+    assert after["socialstyrelsen-innovators"] < 0.8 * before["socialstyrelsen-innovators"]
+    assert after["ivo-role"] == before["ivo-role"] and knowing.search(question)[0].target.id == "ivo-role"
+    # A law named in a phrasing is no contradiction of an agency named in the message (other kinds).
+    lou = {m.target.id: m.score for m in knowing.search("vad säger LOU om innovatörer hos IVO")}
+    assert lou["lou-basics"] == max(lou.values())
+    # And the same agency named on both sides is the same question.
+    same = knowing.search("vad gör Socialstyrelsen för innovatörer")[0]
+    assert same.target.id == "socialstyrelsen-innovators" and same.score > 0.9

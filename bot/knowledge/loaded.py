@@ -235,6 +235,7 @@ def build_matcher(tables: dict[str, dict[str, Any]], synonyms: list[Synonym] | t
     """The match index: every kind's phrases, with entity names and aliases rewritten to one token."""
     rewrites: list[tuple[str, str]] = []
     entries: list[tuple[Target, str]] = []
+    entities: dict[str, str] = {}
     for kind in KINDS:
         for eid, e in tables.get(kind.section, {}).items():
             target = Target(kind.name, eid)
@@ -244,7 +245,8 @@ def build_matcher(tables: dict[str, dict[str, Any]], synonyms: list[Synonym] | t
                 names = [e.name.sv, e.name.en, *e.aliases, *short]
                 rewrites += [(name, token) for name in names]
                 entries.append((target, token))
+                entities[token] = kind.name
             entries += [(target, p) for p in kind.phrases(e)]
     for syn in synonyms:
         rewrites += [(variant, syn.canonical) for variant in syn.variants]
-    return Matcher(entries, rewrites, {kind.name: kind.long_message_weight for kind in KINDS})
+    return Matcher(entries, rewrites, {kind.name: kind.long_message_weight for kind in KINDS}, entities)

@@ -99,6 +99,7 @@ class Matcher:
     DOC = 0.35  # share of the message the target's whole vocabulary explains
     UNKNOWN_WEIGHT = 1.0  # weight of a word the knowledge base does not know, relative to a median word
     SHORTLIST = 40  # targets that get the whole-vocabulary second look
+    OTHER_ENTITY = 0.6  # factor on a phrasing that names another agency (or law) than the message does
     # A long message is a situation, not a keyword: how well one phrasing is covered matters less, how much
     # of the message the target explains matters more. Between SHORT and LONG content words the weights
     # move from the values above to these. Tuned on tests/eval/realistic/tune.yaml.
@@ -111,6 +112,7 @@ class Matcher:
         entries: Iterable[tuple[Target, str]],
         rewrites: Iterable[tuple[str, str]] = (),
         long_message_weight: dict[str, float] | None = None,
+        entities: dict[str, str] | None = None,
     ) -> None:
         self.rewriter = Rewriter(rewrites)
         #: kind → factor on a target's score for a long message (definitions and entity cards answer
@@ -153,6 +155,20 @@ class Matcher:
             for s in stems:
                 self.postings[s].append(pid)
         self._resolve = lru_cache(maxsize=16384)(self._resolve_uncached)
+        #: An entity's one word (after rewriting: entity name → token) as a stem → its kind (agency, regulation).
+        self.entity_kind: dict[str, str] = {}
+        for token, kind in (entities or {}).items():
+            for st in self.analyse(token):
+                self.entity_kind[st] = kind
+        #: phrasing → the entities it names, as {kind: stems}, for phrasings that name any
+        self.named: dict[int, dict[str, frozenset[str]]] = {}
+        for pid, p in enumerate(self.phrasings):
+            named: dict[str, set[str]] = defaultdict(set)
+            for st in p.stems:
+                if st in self.entity_kind:
+                    named[self.entity_kind[st]].add(st)
+            if named:
+                self.named[pid] = {kind: frozenset(v) for kind, v in named.items()}
 
     # -- analysis ---------------------------------------------------------
 
@@ -258,11 +274,21 @@ class Matcher:
             for pid, weight in term_best.items():
                 matched_sum[pid] += term_idf[i] * weight
 
+        # The agencies and laws the message names, by kind: a phrasing about another agency (when the message
+        # names one, and not that one) is a different question, however many other words it shares.
+        asked: dict[str, set[str]] = defaultdict(set)
+        for st in hits:
+            if st in self.entity_kind:
+                asked[self.entity_kind[st]].add(st)
+
         pre: dict[int, float] = {}  # the score before the whole-string similarity
         top_pre: dict[int, float] = {}  # per target, the best of those
         for pid in sorted(covered_sum):
             p = self.phrasings[pid]
             value = (1 - self.FUZZY) * (covered_w * covered_sum[pid] / p.weight + (1 - covered_w) * matched_sum[pid] / query_weight)
+            named = self.named.get(pid) if asked else None
+            if named and any(kind in asked and not (stems & asked[kind]) for kind, stems in named.items()):
+                value *= self.OTHER_ENTITY
             pre[pid] = value
             if value > top_pre.get(p.target, -1.0):
                 top_pre[p.target] = value
