@@ -156,6 +156,8 @@ class Dialogue(Commands, FlowRunner, Explain):
             return self._contacts(state, last)
         if alone.answer is not None and not looks_like_followup(query):
             return None  # a question of its own
+        if not self.k.matcher.search(query, limit=1):
+            return None  # no word the knowledge base knows ("4 MSEK", "ok"): the change must come from the message
         # The same question with a change: search the message together with what the last answer was about.
         context = BY_NAME[last.kind].title(self.k.table(last.kind)[last.id], state.lang)
         decision = decide(self.k.matcher.search(f"{query} {context}", limit=5))

@@ -30,6 +30,11 @@ AGREE = 3
 FUSE_TIE = 0.01
 #: A matcher score from which its reading alone decides (a phrasing nearly asked word for word).
 SURE_SCORE = 0.45
+#: A short message is a crowd, not a question, when at least CROWD entries score within CROWD_SPREAD of the
+#: best and the best is below CROWD_SCORE.
+CROWD = 4
+CROWD_SPREAD = 0.06
+CROWD_SCORE = 0.8
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,12 @@ def decide(matches: list[Match], second: Sequence[str] | None = None) -> Decisio
     if second is None or (top.target.kind == "out_of_scope" and top.score >= answer_at and top.length == 0):
         return _alone(matches, answer_at, clarify_at)
     second = list(second)
+    # A short message whose words many entries share about equally ("municipality", "vem ska jag fråga")
+    # names no question yet: ask which was meant instead of picking by a hair.
+    if top.length == 0 and top.score < CROWD_SCORE:
+        crowd = [m for m in matches if m.target.kind != "out_of_scope" and m.score >= top.score - CROWD_SPREAD]
+        if len(crowd) >= CROWD:
+            return Decision(candidates=crowd[:3])
     sure = top.score >= SURE_SCORE
     # Sure (nearly a phrasing word for word), and the other reading has it near the top — for a short
     # question anywhere: a name or a keyword alone says little to a whole-text ranking.
