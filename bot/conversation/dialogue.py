@@ -101,7 +101,7 @@ class Dialogue(Commands, FlowRunner, Explain):
         second = self.k.fulltext.rank(query, limit=SEARCH_LIMIT)
         decision = self._unless_contradicted(decide(matches, second), query, matches)
         if self._last_entry(state) is not None:
-            followup = self._followup(state, query, decision)
+            followup = self._followup(state, query, decision, matches)
             if followup is not None:
                 return followup
         if decision.answer is not None:
@@ -147,7 +147,7 @@ class Dialogue(Commands, FlowRunner, Explain):
             return Target(kind, entry_id)
         return None
 
-    def _followup(self, state: ConversationState, query: str, alone: Decision) -> Response | None:
+    def _followup(self, state: ConversationState, query: str, alone: Decision, matches: list[Match]) -> Response | None:
         """A short message read in the context of the last answer: whom to contact, or the same question with a change."""
         last = self._last_entry(state)
         if last is None:
@@ -165,6 +165,8 @@ class Dialogue(Commands, FlowRunner, Explain):
             return None
         if alone.answer is not None and alone.answer.target == decision.answer.target:
             return None  # the message alone says as much: no context needed
+        if decision.answer.target == last and all(m.target != last for m in matches):
+            return None  # the last answer again, and nothing in the message itself pointed there: no answer to it
         if not self._related(last, decision.answer.target):
             return None  # the context pulled towards something unrelated: not a follow-up after all
         response = self._open(state, decision.answer.target, decision.answer, decision.also)
