@@ -38,6 +38,14 @@ COMMAND_LANGUAGE: dict[str, str] = {
 }
 GREETINGS = {"hej", "hallå", "hallo", "hello", "hi", "hey", "tja", "tjena", "hejsan", "god morgon", "good morning", "hej hej", "hey there"}
 _GREETING_KEYS = frozenset(plain(g) for g in GREETINGS)
+#: Thanks and goodbyes: answered in kind, never searched (a "tack" is not a question the bot failed to understand).
+THANKS = {
+    "tack", "tackar", "tack så mycket", "tusen tack", "stort tack", "tack för hjälpen", "ok tack", "okej tack", "toppen tack",
+    "perfekt tack", "bra tack", "tack tack", "hej då", "hejdå", "hej då och tack", "vi hörs",
+    "thanks", "thank you", "thank you very much", "thanks a lot", "many thanks", "thx", "ty", "ok thanks", "great thanks",
+    "perfect thanks", "cheers", "bye", "goodbye", "thanks bye",
+}
+_THANKS_KEYS = frozenset(plain(g) for g in THANKS)
 
 
 def command_of(text: str) -> str | None:
@@ -144,6 +152,13 @@ class Commands(DialogueBase):
         if command == "lang":
             return Response([Reply("Språk / Language", options=(Option("Svenska", "lang:sv"), Option("English", "lang:en")))], "command", lang)
         return self._greeting(state)
+
+    def _thanks(self, state: ConversationState) -> Response:
+        lang = state.lang
+        fs = self.open_flow(state)
+        if fs is not None and not fs.paused:
+            return self._question_response(state, fs, [Reply(t("thanks", lang))])  # the open question stays open
+        return Response([Reply(t("thanks", lang)), *self._offer_flow(state)], "notice", lang)
 
     def _greeting(self, state: ConversationState) -> Response:
         lang = state.lang

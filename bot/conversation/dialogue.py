@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.conversation import cards, urgent
-from bot.conversation.commands import _GREETING_KEYS, Commands, command_of
+from bot.conversation.commands import _GREETING_KEYS, _THANKS_KEYS, Commands, command_of
 from bot.conversation.dialogue_base import unique
 from bot.conversation.explain import Explain
 from bot.conversation.flowrunner import FlowRunner
@@ -69,6 +69,8 @@ class Dialogue(Commands, FlowRunner, Explain):
         if picked is not None:
             self.message = None  # "2" picks an option; it describes nothing a flow could be pre-filled from
         fs = state.flow
+        if picked is None and plain(text) in _THANKS_KEYS:
+            return self._thanks(state)
         if fs is not None and not fs.done and not fs.paused:
             if picked is not None:
                 return self._choice(state, picked)
