@@ -162,7 +162,14 @@ class Dialogue(Commands, FlowRunner, Explain):
             return None  # no word the knowledge base knows ("4 MSEK", "ok"): the change must come from the message
         # The same question with a change: search the message together with what the last answer was about.
         context = BY_NAME[last.kind].title(self.k.table(last.kind)[last.id], state.lang)
-        decision = decide(self.k.matcher.search(f"{query} {context}", limit=5))
+        combined = self.k.matcher.search(f"{query} {context}", limit=SEARCH_LIMIT)
+        second = self.k.fulltext.rank(f"{query} {context}", limit=SEARCH_LIMIT)
+        if all(m.target != last for m in matches):
+            # The message itself does not point back to the last answer: it asks for something next to it
+            # ("gäller det kommuner också?", "what about private providers?"), so the last answer is no candidate.
+            combined = [m for m in combined if m.target != last]
+            second = [key for key in second if key != last.key]
+        decision = decide(combined, second)
         if decision.answer is None or decision.answer.target.kind == "out_of_scope":
             return None
         if alone.answer is not None and alone.answer.target == decision.answer.target:
