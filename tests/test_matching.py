@@ -98,3 +98,10 @@ def test_a_phrasing_about_another_agency_than_the_message_names_loses() -> None:
     # And the same agency named on both sides is the same question.
     same = knowing.search("vad gör Socialstyrelsen för innovatörer")[0]
     assert same.target.id == "socialstyrelsen-innovators" and same.score > 0.9
+
+
+def test_a_how_question_gets_the_topic_a_what_is_question_the_definition(shipped: Knowledge) -> None:
+    assert top(shipped, "hur anmäler vi en personuppgiftsincident") == "topic:data-breach"
+    assert top(shipped, "when must we report a personal data breach") == "topic:data-breach"
+    assert top(shipped, "vad är en personuppgiftsincident") == "glossary:term-personal-data-breach"
+    assert top(shipped, "personuppgiftsincident") == "glossary:term-personal-data-breach"
