@@ -68,7 +68,8 @@ async def store_engine(request: pytest.FixtureRequest, kb: Knowledge, tmp_path: 
 
 def assert_sane(r: Response) -> None:
     assert isinstance(r, Response) and r.kind != "error"
-    assert r.replies and all(reply.text.strip() for reply in r.replies)
+    # Every reply says something: text, or (the sources command) a titled list of citations.
+    assert r.replies and all(reply.text.strip() or (reply.title and reply.citations) for reply in r.replies)
 
 
 async def test_empty_and_blank_messages(store_engine: Engine, engine_errors: ErrorLog) -> None:

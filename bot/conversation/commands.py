@@ -46,6 +46,12 @@ THANKS = {
     "perfect thanks", "cheers", "bye", "goodbye", "thanks bye",
 }
 _THANKS_KEYS = frozenset(plain(g) for g in THANKS)
+#: "ok", "jaha": the user took the answer in. Outside a flow they are no question (in one, "ok" may be a yes).
+ACKNOWLEDGEMENTS = {
+    "ok", "okej", "okay", "oki", "jaha", "aha", "ah", "jaså", "bra", "fint", "toppen", "perfekt", "kanon", "uppfattat", "förstår",
+    "jag förstår", "då vet jag", "great", "cool", "nice", "i see", "got it", "understood", "alright", "all right", "fine", "perfect",
+}
+_ACK_KEYS = frozenset(plain(g) for g in ACKNOWLEDGEMENTS)
 
 
 def command_of(text: str) -> str | None:
@@ -152,6 +158,9 @@ class Commands(DialogueBase):
         if command == "lang":
             return Response([Reply("Språk / Language", options=(Option("Svenska", "lang:sv"), Option("English", "lang:en")))], "command", lang)
         return self._greeting(state)
+
+    def _acknowledged(self, state: ConversationState) -> Response:
+        return Response([Reply(t("acknowledged", state.lang), options=self._menu(state.lang)), *self._offer_flow(state)], "notice", state.lang)
 
     def _thanks(self, state: ConversationState) -> Response:
         lang = state.lang

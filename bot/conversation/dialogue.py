@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.conversation import cards, urgent
-from bot.conversation.commands import _GREETING_KEYS, _THANKS_KEYS, Commands, command_of
+from bot.conversation.commands import _ACK_KEYS, _GREETING_KEYS, _THANKS_KEYS, Commands, command_of
 from bot.conversation.dialogue_base import unique
 from bot.conversation.explain import Explain
 from bot.conversation.flowrunner import FlowRunner
@@ -26,6 +26,9 @@ from bot.understanding.followup import is_contact_question, looks_like_followup
 from bot.understanding.matching import Match, Target
 from bot.understanding.pipeline import MAX_CHARS, PLACEHOLDERS, Incoming
 from bot.understanding.textnorm import plain
+
+#: A matcher score from which a message that reads like a follow-up is still a question of its own.
+OWN_QUESTION = 0.9
 
 
 class Dialogue(Commands, FlowRunner, Explain):
@@ -77,6 +80,8 @@ class Dialogue(Commands, FlowRunner, Explain):
             return self._flow_text(state, text)  # a greeting too: it re-asks the open question
         if picked is None and plain(text) in _GREETING_KEYS:
             return self._greeting(state)
+        if picked is None and plain(text) in _ACK_KEYS:
+            return self._acknowledged(state)
         if picked is not None:
             return self._choice(state, picked)
         if fs is not None and not fs.done:
@@ -156,8 +161,8 @@ class Dialogue(Commands, FlowRunner, Explain):
             return None
         if is_contact_question(query):
             return self._contacts(state, last)
-        if alone.answer is not None and not looks_like_followup(query):
-            return None  # a question of its own
+        if alone.answer is not None and (not looks_like_followup(query) or alone.answer.score >= OWN_QUESTION):
+            return None  # a question of its own ("and what is lex Sarah?" names its entry outright)
         if not self.k.matcher.search(query, limit=1):
             return None  # no word the knowledge base knows ("4 MSEK", "ok"): the change must come from the message
         # The same question with a change: search the message together with what the last answer was about.

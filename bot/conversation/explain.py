@@ -62,7 +62,10 @@ class Explain(DialogueBase):
     def _why_clarify(self, last: dict[str, object], lang: str) -> str:
         """Why the bot asked which entry was meant: the readings disagreed, or the best was not sure enough."""
         keys = [str(last.get(n) or "") for n in ("first", "second")]
-        titles = [cards.target_title(self.k, *key.split(":", 1), lang) if ":" in key and self._exists(*key.split(":", 1)) else "" for key in keys]
+        titles = []
+        for key in keys:
+            kind, _, eid = key.partition(":")
+            titles.append(cards.target_title(self.k, kind, eid, lang) if eid and self._exists(kind, eid) else "")
         score = last.get("score")
         percent = round(100 * score) if isinstance(score, (int, float)) else 0
         if titles[0] and titles[1] and keys[0] != keys[1]:

@@ -89,6 +89,7 @@ _T = {
     "stale_button": ("Den frågan är redan besvarad. Här är den aktuella:", "That question has already been answered. Here is the current one:"),
     "old_button_idle": ("Det valet hör till en tidigare fråga.", "That button belongs to an earlier question."),
     "lang_set": ("Okej, jag svarar på svenska.", "OK, I'll answer in English."),
+    "acknowledged": ("Okej! Fråga gärna vidare, eller välj nedan.", "OK! Ask more whenever you like, or choose below."),
     "thanks": ("Varsågod! Fråga gärna igen om något mer dyker upp.", "You're welcome! Ask again if anything else comes up."),
     "why_nothing": ("Jag har inte gett något svar ännu att förklara.", "I haven't given an answer yet that I could explain."),
     "sources_nothing": ("Jag har inga källor att visa ännu – ställ en fråga först.", "I have no sources to show yet – ask a question first."),
