@@ -20,7 +20,7 @@ import yaml
 from bot.conversation.engine import Engine
 from bot.knowledge import Knowledge, load_knowledge
 from bot.understanding.pipeline import Incoming
-from bot.understanding.urgency import Detector, SignGroup, parse_phrase
+from bot.understanding.urgency import Detector, SignGroup, parse_phrase, split_sentences
 
 from .conftest import FIXTURE_KB, SHIPPED_KB, TESTS
 
@@ -179,6 +179,19 @@ def test_over_markers_and_pivots() -> None:
     # A pivot starts a new sentence: what is happening now is read on its own.
     found = d.detect("skriver en rutin för delegering av insulin men nu har en brukare blodsocker på 1,8 och svarar inte alls")
     assert found is not None and found.kind == "emergency"
+
+
+def test_and_now_and_a_colon_start_a_new_sentence() -> None:
+    d = Detector([SignGroup("breathing", "emergency", ["can't breathe", "andas inte"])], over=["yesterday", "i går"], gap=1)
+    # What was ("fever since yesterday") and what is happening now are read apart ...
+    assert d.detect("She has had a fever since yesterday and now she can't breathe") is not None
+    assert d.detect("Hon har haft feber sen i går och nu andas hon inte") is not None
+    assert d.detect("She has had a fever since yesterday, she can't breathe") is None
+    # ... and so are a heading and what follows a colon; a time keeps its colon.
+    assert d.detect("About what happened yesterday: she can't breathe") is not None
+    assert d.detect("At 14:30 yesterday she can't breathe") is None
+    assert split_sentences("Angående rutiner för hjärtstartare: en boende föll precis ihop kl 14:30") == [
+        "Angående rutiner för hjärtstartare", " en boende föll precis ihop kl 14:30"]
 
 
 def test_always_groups_are_not_vetoed_and_suicide_wins() -> None:
