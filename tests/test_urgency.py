@@ -20,7 +20,7 @@ import yaml
 from bot.conversation.engine import Engine
 from bot.knowledge import Knowledge, load_knowledge
 from bot.understanding.pipeline import Incoming
-from bot.understanding.urgency import Detector, SignGroup, parse_phrase
+from bot.understanding.urgency import Detector, SignGroup, parse_phrase, split_sentences
 
 from .conftest import FIXTURE_KB, SHIPPED_KB, TESTS
 
@@ -36,11 +36,12 @@ URGENCY = _items("urgency.yaml")
 TUNE = [i for i in URGENCY if i["half"] == "tune"]
 REPORT = [i for i in URGENCY if i["half"] == "report"]
 HOLDOUT: list[dict[str, Any]] = yaml.safe_load((REALISTIC / "urgency_holdout.yaml").read_text(encoding="utf-8"))["items"]
-#: Written later to widen the vocabulary (urgency_train2/3), and the tune half of the second blind set. Its report
+#: Written later to widen the vocabulary (urgency_train2/3/4), and the tune half of the second blind set. Its report
 #: half is left out on purpose: it is the estimate for unseen messages (docs/performance.md), not a target.
 TRAINING = [
     *({**i, "half": "train2"} for i in _items("urgency_train2.yaml")),
     *({**i, "half": "train3"} for i in _items("urgency_train3.yaml")),
+    *({**i, "half": "train4"} for i in _items("urgency_train4.yaml")),
     *(i for i in _items("urgency_blind2.yaml") if i["half"] == "tune"),
 ]
 
@@ -76,10 +77,12 @@ def test_false_alarms_on_mentions_stay_at_most_two_percent(shipped: Knowledge) -
     assert len(alarms) <= 0.02 * sum(i["expect"] == "none" for i in every), alarms
 
 
-def test_personal_medical_questions_never_get_112_first_and_the_tune_half_gets_1177(shipped: Knowledge) -> None:
+def test_personal_medical_questions_never_get_112_first_and_the_trained_ones_get_1177(shipped: Knowledge) -> None:
     got = {i["id"]: _kind(shipped, i["text"]) for i in URGENCY + HOLDOUT if i["expect"] == "medical_advice"}
     assert "emergency" not in got.values() and "suicide" not in got.values()
     assert all(got[i["id"]] == "medical" for i in TUNE if i["expect"] == "medical_advice"), got
+    trained = {i["id"]: _kind(shipped, i["text"]) for i in TRAINING if i["expect"] == "medical_advice"}
+    assert set(trained.values()) == {"medical"}, {i: kind for i, kind in trained.items() if kind != "medical"}
 
 
 @pytest.mark.parametrize("name", ["tune.yaml", "report.yaml"])
@@ -179,6 +182,19 @@ def test_over_markers_and_pivots() -> None:
     # A pivot starts a new sentence: what is happening now is read on its own.
     found = d.detect("skriver en rutin för delegering av insulin men nu har en brukare blodsocker på 1,8 och svarar inte alls")
     assert found is not None and found.kind == "emergency"
+
+
+def test_and_now_and_a_colon_start_a_new_sentence() -> None:
+    d = Detector([SignGroup("breathing", "emergency", ["can't breathe", "andas inte"])], over=["yesterday", "i går"], gap=1)
+    # What was ("fever since yesterday") and what is happening now are read apart ...
+    assert d.detect("She has had a fever since yesterday and now she can't breathe") is not None
+    assert d.detect("Hon har haft feber sen i går och nu andas hon inte") is not None
+    assert d.detect("She has had a fever since yesterday, she can't breathe") is None
+    # ... and so are a heading and what follows a colon; a time keeps its colon.
+    assert d.detect("About what happened yesterday: she can't breathe") is not None
+    assert d.detect("At 14:30 yesterday she can't breathe") is None
+    assert split_sentences("Angående rutiner för hjärtstartare: en boende föll precis ihop kl 14:30") == [
+        "Angående rutiner för hjärtstartare", " en boende föll precis ihop kl 14:30"]
 
 
 def test_always_groups_are_not_vetoed_and_suicide_wins() -> None:

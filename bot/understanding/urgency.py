@@ -34,9 +34,14 @@ KINDS = ("emergency", "suicide", "medical")
 PRIORITY = {"suicide": 0, "emergency": 1, "medical": 2}
 
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
-# Sentence ends, and the pivots where people turn from their question to what is happening
-# ("… men nu har en brukare …", "… btw one of our …"): what follows is read on its own.
-_SENTENCES = re.compile(r"[.!?;\n]+|(?=\b(?:men nu|but now|förresten|forresten|btw|by the way|fast vänta|fast vanta)\b)", re.IGNORECASE)
+# Sentence ends, and the pivots where people turn from their question, or from what was, to what is
+# happening ("… men nu har en brukare …", "… btw one of our …", "feber sen igår och nu är hon …",
+# "Angående rutiner för X: en boende föll precis ihop …"): what follows is read on its own. A colon
+# ends a sentence only before a space, so times and ratios ("14:30") stay whole.
+_SENTENCES = re.compile(
+    r"[.!?;\n]+|:(?=\s)|(?=\b(?:men nu|but now|och nu|and now|förresten|forresten|btw|by the way|fast vänta|fast vanta)\b)",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"^[^\W_]+\*?$|^<n>$", re.UNICODE)
 
 
