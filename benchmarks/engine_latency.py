@@ -98,6 +98,7 @@ async def measure(k: Knowledge, rounds: int) -> list[float]:
     timings: list[float] = []
     for round_no in range(rounds + 1):
         engine = Engine(k, MemoryStore())
+        engine.settle()  # as the servers do after loading (Engine.settle)
         conv = 0
         for q in questions:
             conv += 1

@@ -96,3 +96,27 @@ async def test_file_watch_and_sighup_reload_a_running_bot(live: tuple[Path, Engi
     finally:
         task.cancel()
         asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+
+
+SETTLE = """
+import gc, sys, weakref
+from pathlib import Path
+from bot.conversation.engine import load_engine
+engine = load_engine(Path(sys.argv[1]))
+assert gc.get_freeze_count() > 0, "the loaded knowledge is out of the collector's view"
+old = weakref.ref(engine.knowledge.matcher)  # the matcher holds a cycle (its cached bound method)
+swapped, _ = engine.reload()
+assert swapped and engine.knowledge.matcher is not old()
+gc.collect()
+assert old() is None, "the replaced knowledge was freed"
+assert gc.get_freeze_count() > 0, "the new knowledge is settled again"
+print("ok")
+"""
+
+
+def test_a_settled_engine_frees_the_old_knowledge_on_reload() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", SETTLE, str(FIXTURE_KB)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -22,6 +22,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import numpy as np
+
 from bot.understanding.textnorm import STOPWORDS, fold, stem, words
 
 _STOP = frozenset(fold(w) for w in STOPWORDS)
@@ -72,22 +74,31 @@ class FullText:
         self._norm = [self.K1 * (1 - self.B + self.B * length / average) for length in lengths]
         #: term → [(document, idf × saturated term frequency)], worked out when a message first has the term
         #: (building them all would cost every load more than all the messages of a day together).
-        self._postings: dict[str, list[tuple[int, float]]] = {}
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
-    def postings(self, term: str) -> list[tuple[int, float]]:
+    def _arrays(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """A term's postings as (documents, weights) arrays, so a message adds each term in one step."""
         found = self._postings.get(term)
         if found is None:
             weight, k1 = self._idf.get(term, 0.0), self.K1
-            found = [(doc, weight * tf * (k1 + 1) / (tf + self._norm[doc])) for doc, tf in self._frequencies.get(term, ())]
+            pairs = self._frequencies.get(term, ())
+            docs = np.asarray([doc for doc, _ in pairs], dtype=np.int64)
+            weights = np.asarray([weight * tf * (k1 + 1) / (tf + self._norm[doc]) for doc, tf in pairs], dtype=np.float64)
+            found = (docs, weights)
             if term in self._frequencies:
                 self._postings[term] = found
         return found
 
     def rank(self, text: str, limit: int = 20) -> list[str]:
         """Target keys ("kind:id") by score, best first; only entries sharing a word with the text."""
-        scores: dict[int, float] = defaultdict(float)
+        scores = np.zeros(len(self.keys))
         for term in tokens(text):
-            for doc, weight in self.postings(term):
-                scores[doc] += weight
-        ranked = sorted(((-s, self.keys[d]) for d, s in scores.items() if s > 0))
+            docs, weights = self._arrays(term)
+            scores[docs] += weights  # a term's documents are distinct: one addition each, in message order
+        hit = np.flatnonzero(scores > 0)
+        if len(hit) > limit:
+            # Only what can reach the first `limit` places is sorted (ties at the edge included, for the key order).
+            edge = np.partition(scores[hit], len(hit) - limit)[len(hit) - limit]
+            hit = hit[scores[hit] >= edge]
+        ranked = sorted((-float(scores[d]), self.keys[d]) for d in hit.tolist())
         return [key for _, key in ranked[:limit]]
