@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot.conversation.engine import Engine
+from bot.knowledge import Knowledge
 from bot.state import MemoryStore
 from bot.understanding.pipeline import Incoming
 
@@ -309,3 +310,15 @@ async def test_unanswered_questions_are_recorded_redacted(engine: Engine) -> Non
     assert len(events) == 1
     assert events[0]["type"] == "fallback" and "[e-post]" in events[0]["text"] and "anna@" not in events[0]["text"]
     assert events[0]["channel"] == "console" and "user" not in events[0]
+
+
+async def test_whom_to_contact_gives_the_contact_routes_and_cites_where_they_were_read(kb: Knowledge) -> None:
+    engine = Engine(kb, MemoryStore())
+    chat = Chat(engine, "contact")
+    r = await chat.say("vi har läckt personuppgifter")
+    assert r.kind == "answer" and "imy" in r.agencies
+    r = await chat.say("vem ska jag kontakta?")
+    text = r.plain_text()
+    assert "Integritetsskyddsmyndigheten" in text
+    assert "Kontakt: https://www.example.org/imy/kontakt · Telefon: 08-000 00 00 · E-tjänst: https://www.example.org/imy/anmal" in text
+    assert any(c.url == "https://www.example.org/imy/kontakt" for reply in r.replies for c in reply.citations)

@@ -35,7 +35,15 @@ def target_title(k: Knowledge, kind: str, tid: str, lang: str) -> str:
 def contact_line(k: Knowledge, aid: str, lang: str) -> str:
     """'• Agency – what to contact them about: website' for "whom do I contact?"."""
     a = k.agencies[aid]
-    return f"• {agency_label(k, aid, lang)} – {a.contact_about.get(lang).strip()} {a.website}"
+    line = f"• {agency_label(k, aid, lang)} – {a.contact_about.get(lang).strip()} {a.website}"
+    if a.contact is not None:
+        routes = [f"{t('contact_page', lang)}: {a.contact.page}"]
+        if a.contact.phone:
+            routes.append(f"{t('contact_phone', lang)}: {a.contact.phone}")
+        if a.contact.e_service:
+            routes.append(f"{t('contact_e_service', lang)}: {a.contact.e_service}")
+        line += "\n  " + " · ".join(routes)
+    return line
 
 
 def agency_guide_options(k: Knowledge, lang: str) -> tuple[Option, ...]:

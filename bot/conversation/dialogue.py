@@ -202,7 +202,8 @@ class Dialogue(Commands, FlowRunner, Explain):
         if not agency_ids:
             return Response([Reply(t("no_agency_for_answer", lang), options=cards.agency_guide_options(self.k, lang))], "answer", lang)
         lines = [cards.contact_line(self.k, aid, lang) for aid in agency_ids]
-        cites = cards.citations([s for aid in agency_ids for s in self.k.agencies[aid].sources], lang)
+        agencies = [self.k.agencies[aid] for aid in agency_ids]
+        cites = cards.citations([s for a in agencies for s in [*a.sources, *([a.contact.source] if a.contact else [])]], lang)
         options = tuple(Option(cards.agency_label(self.k, aid, lang), f"go:agency:{aid}") for aid in agency_ids)
         options += cards.agency_guide_options(self.k, lang)  # when the question is really another one
         title = t("contacts_for", lang, title=cards.target_title(self.k, about.kind, about.id, lang))

@@ -111,6 +111,17 @@ class Regulation(Strict):
         return [self.short_name] if isinstance(self.short_name, str) else list(dict.fromkeys([self.short_name.sv, self.short_name.en]))
 
 
+class Contact(Strict):
+    """How to reach an agency, as the agency itself publishes it (read from `source`, an official page)."""
+
+    page: Url = Field(description="The agency's own contact page.")
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9][0-9 -]{5,20}[0-9]$")] | None = Field(
+        None, description="The switchboard or information line, written as the agency writes it, e.g. '010-788 50 00'."
+    )
+    e_service: Url | None = Field(None, description="Where reports or applications are filed, if the agency has an e-service for that.")
+    source: Source = Field(description="The official page the phone number and addresses were read from.")
+
+
 class Agency(Strict):
     id: Id
     name: Text
@@ -119,6 +130,7 @@ class Agency(Strict):
     contact_about: Text = Field(description="What to contact them about.")
     not_about: Text = Field(description="What they do not handle, and who does.")
     website: Url
+    contact: Contact | None = Field(None, description="Contact routes, for 'whom do I contact?'.")
     sources: list[Source] = Field(min_length=1)
     reviewed: date
     aliases: list[NonEmpty] = []
