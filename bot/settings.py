@@ -91,6 +91,12 @@ class Settings(BaseSettings):
         None, validation_alias="REGELLOTS_DATA", description="data directory for the default SQLite state file (default: `$XDG_DATA_HOME`, else `~/.local/share`)"
     )
     xdg_data_home: Path | None = Field(None, validation_alias="XDG_DATA_HOME", description="the desktop standard's data directory, used when `REGELLOTS_DATA` is unset")
+    cache: str | None = Field(
+        None,
+        validation_alias="REGELLOTS_CACHE",
+        description="directory where parsed knowledge files are kept between starts (default: `$XDG_CACHE_HOME/regellotsen`, else `~/.cache/regellotsen`); `off` turns it off",
+    )
+    xdg_cache_home: Path | None = Field(None, validation_alias="XDG_CACHE_HOME", description="the desktop standard's cache directory, used when `REGELLOTS_CACHE` is unset")
     ttl_days: float = Field(30.0, validation_alias="REGELLOTS_TTL_DAYS", description="days an idle conversation is kept")
     unanswered_days: float = Field(
         90.0, validation_alias="REGELLOTS_UNANSWERED_DAYS", description="days a record of an unanswered question is kept (in every store)"
@@ -232,6 +238,13 @@ class Settings(BaseSettings):
     @property
     def data_directory(self) -> Path:
         return self.data or self.xdg_data_home or Path.home() / ".local" / "share"
+
+    @property
+    def cache_directory(self) -> Path | None:
+        """Where parsed knowledge files are kept (None: not at all)."""
+        if self.cache and self.cache.strip().lower() in ("off", "0", "no", "false"):
+            return None
+        return Path(self.cache) if self.cache else (self.xdg_cache_home or Path.home() / ".cache") / "regellotsen"
 
     def secret(self, name: str) -> str:
         value = getattr(self, name)

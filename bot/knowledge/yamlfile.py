@@ -88,6 +88,11 @@ def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
         return None, [Problem(label, 1, f"not UTF-8 text: {exc.reason}")]
     except OSError as exc:
         return None, [Problem(label, 1, f"cannot read: {exc.strerror}")]
+    from bot.knowledge import parsecache  # here: parsecache reads this module's types
+
+    cached = parsecache.get(text)
+    if cached is not None:
+        return cached, []  # only files that parsed without problems are kept
     loader = _LineLoader(text)
     try:
         data = loader.get_single_data()
@@ -109,6 +114,8 @@ def load_yaml(path: Path, label: str) -> tuple[Any, list[Problem]]:
     finally:
         loader.dispose()
     problems = [Problem(label, line, f"duplicate key '{key}'") for line, key in loader.duplicates]
+    if not problems and data is not None:
+        parsecache.put(text, data)
     return data, problems
 
 
