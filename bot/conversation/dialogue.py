@@ -29,6 +29,8 @@ from bot.understanding.textnorm import plain
 
 #: A matcher score from which a message that reads like a follow-up is still a question of its own.
 OWN_QUESTION = 0.9
+#: A matcher score from which an entry is offered under a re-asked flow question ("Eller menade du …?").
+MIDFLOW_SUGGEST_SCORE = 0.45
 
 
 class Dialogue(Commands, FlowRunner, Explain):
@@ -106,7 +108,7 @@ class Dialogue(Commands, FlowRunner, Explain):
         state.described = {f.situation: f.words for f in self.k.situation_reader.read(query)}
         matches = self.k.matcher.search(query, limit=SEARCH_LIMIT)
         second = self.k.fulltext.rank(query, limit=SEARCH_LIMIT)
-        decision = self._unless_contradicted(decide(matches, second), query, matches)
+        decision = self._unless_contradicted(decide(matches, second, asked=query), query, matches)
         if self._last_entry(state) is not None:
             followup = self._followup(state, query, decision, matches)
             if followup is not None:
@@ -259,5 +261,7 @@ class Dialogue(Commands, FlowRunner, Explain):
         decision = decide(self.k.matcher.search(PLACEHOLDERS.sub(" ", text), limit=5))
         answer = decision.answer
         if answer is not None and (answer.target.kind == "out_of_scope" or answer.score < MIDFLOW_ANSWER_SCORE):
-            return Decision(candidates=[] if answer.target.kind == "out_of_scope" else [answer, *decision.also][:3])
-        return decision
+            decision = Decision(candidates=[] if answer.target.kind == "out_of_scope" else [answer, *decision.also][:3])
+        # Offered under a re-asked question only when clearly meant: one shared word ("avtal" in "nej, det finns
+        # inget avtal") is no reason to offer the glossary's "personuppgiftsbiträde".
+        return Decision(decision.answer, decision.also, [c for c in decision.candidates if c.score >= MIDFLOW_SUGGEST_SCORE])

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.understanding.matching import Match
+from bot.understanding.textnorm import plain
 
 # Match scores are 0..1 (see matching.Matcher.search). Tuned on tests/eval.
 ANSWER_SCORE = 0.35
@@ -46,7 +47,7 @@ class Decision:
     candidates: list[Match] = field(default_factory=list)
 
 
-def decide(matches: list[Match], second: Sequence[str] | None = None) -> Decision:
+def decide(matches: list[Match], second: Sequence[str] | None = None, asked: str | None = None) -> Decision:
     """Answer, ask which one was meant, or admit not knowing — never a confident guess.
 
     `matches` is the matcher's reading (phrasings); `second`, when given, the target keys as the whole-text
@@ -55,6 +56,13 @@ def decide(matches: list[Match], second: Sequence[str] | None = None) -> Decisio
     if not matches:
         return Decision()
     top = matches[0]
+    # A message that is, word for word, one entry's own phrasing or title ("Måste vi upphandla – och hur?")
+    # is that entry, even where another entry's phrasing scores as high on the same content words.
+    if asked is not None and top.score >= SURE_SCORE:
+        said = plain(asked)
+        exact = [m for m in matches if m.score >= top.score - CLARIFY_MARGIN and plain(m.phrasing) == said]
+        if len(exact) == 1:
+            return Decision(answer=exact[0])
     answer_at = ANSWER_SCORE + (ANSWER_SCORE_LONG - ANSWER_SCORE) * top.length
     clarify_at = CLARIFY_SCORE + (CLARIFY_SCORE_LONG - CLARIFY_SCORE) * top.length
     if top.score < clarify_at:
