@@ -320,5 +320,5 @@ async def test_whom_to_contact_gives_the_contact_routes_and_cites_where_they_wer
     r = await chat.say("vem ska jag kontakta?")
     text = r.plain_text()
     assert "Integritetsskyddsmyndigheten" in text
-    assert "Kontakt: https://www.example.org/imy/kontakt · Telefon: 08-000 00 00 · E-tjänst: https://www.example.org/imy/anmal" in text
+    assert "Telefon: 08-000 00 00 · E-tjänst: https://www.example.org/imy/anmal · Kontakt: https://www.example.org/imy/kontakt" in text
     assert any(c.url == "https://www.example.org/imy/kontakt" for reply in r.replies for c in reply.citations)

@@ -37,11 +37,10 @@ def contact_line(k: Knowledge, aid: str, lang: str) -> str:
     a = k.agencies[aid]
     line = f"• {agency_label(k, aid, lang)} – {a.contact_about.get(lang).strip()} {a.website}"
     if a.contact is not None:
-        routes = [f"{t('contact_page', lang)}: {a.contact.page}"]
-        if a.contact.phone:
-            routes.append(f"{t('contact_phone', lang)}: {a.contact.phone}")
+        routes = [f"{t('contact_phone', lang)}: {a.contact.phone}"] if a.contact.phone else []
         if a.contact.e_service:
             routes.append(f"{t('contact_e_service', lang)}: {a.contact.e_service}")
+        routes.append(f"{t('contact_page', lang)}: {a.contact.page}")  # last: a long link wraps least there
         line += "\n  " + " · ".join(routes)
     return line
 
