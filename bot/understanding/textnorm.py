@@ -32,6 +32,7 @@ STOPWORDS = frozenset(
     the a an and or of to in on for with is are was were be been being it this that these those
     i we you he she they my our your their its do does did can could should would will shall
     what how about hi hello please thanks question there here me us them any some just
+    re ve ll s t d m
     """.split()
 )
 
