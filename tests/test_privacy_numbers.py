@@ -72,6 +72,12 @@ def test_pseudonym_is_salted_and_stable() -> None:
         ("700,000", 700_000),
         ("1,2 milj", 1_200_000),
         ("3 miljarder", 3_000_000_000),
+        # A yearly amount with the contract's length is the total the flows ask for.
+        ("about 180k SEK per year for 4 years", 720_000),
+        ("180 000 kr per år i 4 år", 720_000),
+        ("500 tkr om året under tre år", 1_500_000),
+        ("1 MSEK a year for 3 years", 3_000_000),
+        ("200 000 kr per år", 200_000),  # no length given: the amount as written
     ],
 )
 def test_amounts(text: str, value: float) -> None:

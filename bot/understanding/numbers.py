@@ -13,8 +13,30 @@ _MULTIPLIERS = [
 _NUMBER = re.compile(r"(\d[\d\s\u00a0.,']*)\s*([a-zA-ZåäöÅÄÖ]*)")
 
 
+# "180k per år i 4 år", "500 tkr om året under tre år", "1 MSEK a year for 3 years": a yearly amount with a
+# duration is a total (the flows ask for the value of the whole contract period).
+_YEARLY = re.compile(
+    r"\b(?:per\s+år|om\s+året|i\s+året|/\s*år|årligen|varje\s+år|per\s+year|a\s+year|each\s+year|/\s*year|yearly|annually|per\s+annum)\b"
+    r"[\s,]*(?:\w+\s+){0,3}?(?:i|under|for|over|x)\s+(\d{1,2}|[a-zåäö]+)\s+(?:år|years?)\b",
+    re.IGNORECASE,
+)
+
+
 def parse_amount(text: str) -> float | None:
-    """The first amount in the text, or None."""
+    """The first amount in the text (times the years, for a yearly amount with a duration), or None."""
+    value = _first_amount(text)
+    if value is None:
+        return None
+    yearly = _YEARLY.search(text)
+    if yearly:
+        years = yearly.group(1).lower()
+        count = int(years) if years.isdigit() else _WORD_VALUES.get(years)
+        if count and 1 <= count <= 20:
+            return value * count
+    return value
+
+
+def _first_amount(text: str) -> float | None:
     match = _NUMBER.search(text.replace("−", "-"))
     if not match:
         return _amount_in_words(text)
