@@ -189,12 +189,35 @@ def test_and_now_and_a_colon_start_a_new_sentence() -> None:
     # What was ("fever since yesterday") and what is happening now are read apart ...
     assert d.detect("She has had a fever since yesterday and now she can't breathe") is not None
     assert d.detect("Hon har haft feber sen i går och nu andas hon inte") is not None
-    assert d.detect("She has had a fever since yesterday, she can't breathe") is None
+    assert d.detect("Hon har haft feber sen i går, nu andas hon inte") is not None
     # ... and so are a heading and what follows a colon; a time keeps its colon.
     assert d.detect("About what happened yesterday: she can't breathe") is not None
     assert d.detect("At 14:30 yesterday she can't breathe") is None
     assert split_sentences("Angående rutiner för hjärtstartare: en boende föll precis ihop kl 14:30") == [
         "Angående rutiner för hjärtstartare", " en boende föll precis ihop kl 14:30"]
+
+
+def test_an_over_word_qualifies_its_own_part_of_the_sentence() -> None:
+    d = Detector([SignGroup("breathing", "emergency", ["can't breathe", "andas inte", "andas konstigt"]), SignGroup("other", "suicide", ["vill dö"])],
+                 context=["app"], over=["yesterday", "igår", "i går"], gap=1)
+    # A comma ends the reach of an over word: the fever was yesterday, the breathing is now; he was well yesterday.
+    assert d.detect("She has had a fever since yesterday, she can't breathe") is not None
+    assert d.detect("Han andas konstigt, han var som vanligt igår") is not None
+    assert d.detect("Han andas konstigt igår men mår bra") is None
+    assert d.detect("Patienten andas inte igår, enligt journalen") is None
+    # Both spellings of a past time are over words (written as two phrases: 'igår|i går' would be "igår går" or "i går").
+    assert d.detect("patienten andas inte igår") is None and d.detect("patienten andas inte i går") is None
+    # Suicidal words said yesterday are still a risk today; only a work message reads them as a report.
+    assert d.detect("min son sa igår att han vill dö") is not None
+    assert d.detect("i vår app sa en användare igår att han vill dö") is None
+
+
+def test_an_example_marker_silences_even_first_person_phrases_in_a_work_message() -> None:
+    d = Detector([SignGroup("self", "suicide", ["i want to die"], always=True)], context=["app", "chatbot*"], example=["messages like"], gap=1)
+    assert d.detect("We test our chatbot with simulated messages like 'I want to die'. Do we need ethics approval?") is None
+    # Outside a work message the same words are somebody's, and are not silenced.
+    assert d.detect("my friend keeps sending me messages like 'I want to die'") is not None
+    assert d.detect("our app is down and I want to die") is not None
 
 
 def test_always_groups_are_not_vetoed_and_suicide_wins() -> None:

@@ -194,6 +194,7 @@ def build_detector(urgency: Urgency | None) -> Detector:
             urgency.ask,
             urgency.gap,
             urgency.over,
+            urgency.example,
         )
     except ValueError:
         return Detector()

@@ -371,7 +371,13 @@ class Urgency(Strict):
     over: list[NonEmpty] = Field(
         [],
         description="The event is over or is a subject, not an emergency ('är stabil nu', 'igår', 'statistik över', 'utbildning i'): "
-        "vetoes a sign in the same sentence even when a now marker stands there too.",
+        "vetoes a sign in the same part of a sentence (up to a comma) even when a now marker stands there too; a suicide "
+        "sign only in a message with a context word.",
+    )
+    example: list[NonEmpty] = Field(
+        [],
+        description="A phrase quoted as an example, not said ('messages like', 'fraser som'): in a message with a context "
+        "word, vetoes every sign in the same sentence, first-person (always) ones too.",
     )
     gap: int = Field(2, ge=0, le=5, description="At most this many other words between two words of a phrase.")
     replies: UrgencyReplies

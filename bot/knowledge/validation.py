@@ -213,7 +213,7 @@ def _urgency(k: Knowledge) -> list[Problem]:
         seen.add(group.id)
         for phrase in group.phrases:
             out += _phrase_problem(f, line, f"urgency sign group '{group.id}'", phrase)
-    for name in ("now", "context", "ask"):
+    for name in ("now", "context", "ask", "over", "example"):
         for phrase in getattr(u, name):
             out += _phrase_problem(f, line, f"urgency.{name}", phrase)
     if not any(g.kind == "emergency" for g in u.signs):

@@ -9,7 +9,10 @@ module only reads it. The rules, in the order they are applied:
    report or regulation words: "app", "sensor", "lex maria", "förra veckan") the sign is read as a
    subject, not an event — unless a *now* marker ("just nu", "vad ska jag göra", "min pappa", "help
    me") stands in the same sentence as the sign. Groups marked `always` (first-person suicidal
-   phrases) are not vetoed by context.
+   phrases) are not vetoed by context. An *over* marker (a past time, a habit, statistics: "igår",
+   "ofta") silences emergency signs in its own part of the sentence (up to a comma), suicide signs
+   there only in a message with a context marker; an *example* marker ("messages like") silences
+   every sign in its sentence, `always` ones too, in a message with a context marker.
 3. **Medical questions** need a sign of kind `medical` *and* an `ask` marker ("får man ta", "is it
    safe") and no context marker.
 4. Of what is left, suicide wins over emergency, emergency over medical.
@@ -36,10 +39,12 @@ PRIORITY = {"suicide": 0, "emergency": 1, "medical": 2}
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 # Sentence ends, and the pivots where people turn from their question, or from what was, to what is
 # happening ("… men nu har en brukare …", "… btw one of our …", "feber sen igår och nu är hon …",
-# "Angående rutiner för X: en boende föll precis ihop …"): what follows is read on its own. A colon
-# ends a sentence only before a space, so times and ratios ("14:30") stay whole.
+# "feber sen igår, nu är hon …", "Angående rutiner för X: en boende föll precis ihop …"): what follows
+# is read on its own. A colon ends a sentence only before a space, so times and ratios ("14:30") stay
+# whole; a comma only before "nu" / "now".
 _SENTENCES = re.compile(
-    r"[.!?;\n]+|:(?=\s)|(?=\b(?:men nu|but now|och nu|and now|förresten|forresten|btw|by the way|fast vänta|fast vanta)\b)",
+    r"[.!?;\n]+|:(?=\s)|,(?=\s*(?:nu|now)\b)"
+    r"|(?=\b(?:men nu|but now|och nu|and now|förresten|forresten|btw|by the way|fast vänta|fast vanta)\b)",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"^[^\W_]+\*?$|^<n>$", re.UNICODE)
@@ -129,6 +134,8 @@ class Hit:
     phrase: _Phrase
     sentence: int
     words: str
+    #: Which comma-separated part of its sentence (0, 1, …): an over word qualifies its own part only.
+    clause: int = 0
 
 
 @dataclass(frozen=True)
@@ -188,6 +195,7 @@ class Detector:
         ask: Sequence[str] = (),
         gap: int = 2,
         over: Sequence[str] = (),
+        example: Sequence[str] = (),
     ) -> None:
         self.gap = gap
         #: Two indexes: signs first; the markers are looked for only when a sign was found, so a
@@ -200,7 +208,7 @@ class Detector:
         for group in signs:
             for text in group.phrases:
                 self._signs.add(_Phrase(text, "sign", group.id, group.kind, group.always, tuple(parse_phrase(text))))
-        for category, phrases in (("now", now), ("context", context), ("ask", ask), ("over", over)):
+        for category, phrases in (("now", now), ("context", context), ("ask", ask), ("over", over), ("example", example)):
             for text in phrases:
                 self._markers.add(_Phrase(text, category, category, "", False, tuple(parse_phrase(text))))
 
@@ -215,20 +223,33 @@ class Detector:
         originals: list[str] = []
         words: list[str] = []
         sentences: list[int] = []
+        #: Which comma-separated part of its sentence each word is in (an over word qualifies its own part).
+        clauses: list[int] = []
         for sentence, (part, folded_part) in enumerate(zip(_SENTENCES.split(lowered), _SENTENCES.split(folded), strict=False)):
-            tokens = _WORDS.findall(part)
-            folded_tokens = _WORDS.findall(folded_part)
+            if "," in part:  # folding keeps every comma, and a comma never sits inside a word
+                tokens, folded_tokens = [], []
+                for n, (piece, folded_piece) in enumerate(zip(part.split(","), folded_part.split(","), strict=False)):
+                    piece_tokens = _WORDS.findall(piece)
+                    tokens += piece_tokens
+                    folded_tokens += _WORDS.findall(folded_piece)
+                    clauses += [n] * len(piece_tokens)
+            else:
+                tokens = _WORDS.findall(part)
+                folded_tokens = _WORDS.findall(folded_part)
+                clauses += [0] * len(tokens)
             if len(folded_tokens) != len(tokens):  # e.g. a letter with no ASCII form: word by word
                 folded_tokens = [_fold_word(t) for t in tokens]
             originals += tokens
             words += folded_tokens
             sentences += [sentence] * len(tokens)
-        signs = self._scan(0, self._signs, originals, words, sentences)
-        return signs + self._scan(1, self._markers, originals, words, sentences) if signs else []
+        signs = self._scan(0, self._signs, originals, words, sentences, clauses)
+        return signs + self._scan(1, self._markers, originals, words, sentences, clauses) if signs else []
 
-    def _scan(self, which: int, index: _Index, originals: list[str], words: list[str], sentences: list[int]) -> list[Hit]:
+    def _scan(
+        self, which: int, index: _Index, originals: list[str], words: list[str], sentences: list[int], clauses: list[int]
+    ) -> list[Hit]:
         out: list[Hit] = []
-        seen: set[tuple[int, str, str]] = set()  # a context and an over phrase may share a text
+        seen: set[tuple[int, int, str, str]] = set()  # a context and an over phrase may share a text
         starts = self._starts[which]
         for i, word in enumerate(words):
             candidates = starts.get(word)
@@ -238,10 +259,10 @@ class Detector:
                 candidates = starts[word] = tuple(index.starting(word))
             for phrase in candidates:
                 end = self._extend(phrase.slots, 1, i, words, sentences)
-                key = (sentences[i], phrase.category, phrase.text)
+                key = (sentences[i], clauses[i], phrase.category, phrase.text)
                 if end is not None and key not in seen:
                     seen.add(key)
-                    out.append(Hit(phrase, sentences[i], " ".join(originals[i : end + 1])))
+                    out.append(Hit(phrase, sentences[i], " ".join(originals[i : end + 1]), clauses[i]))
         return out
 
     def _extend(self, slots: Sequence[_Slot], k: int, at: int, words: list[str], sentences: list[int]) -> int | None:
@@ -265,7 +286,8 @@ class Detector:
         context = [h.words for h in hits if h.phrase.category == "context"]
         now_by_sentence: dict[int, list[str]] = {}
         context_by_sentence: dict[int, list[str]] = {}
-        over_sentences = {h.sentence for h in hits if h.phrase.category == "over"}
+        over_clauses = {(h.sentence, h.clause) for h in hits if h.phrase.category == "over"}
+        example_sentences = {h.sentence for h in hits if h.phrase.category == "example"}
         for h in hits:
             if h.phrase.category == "now":
                 now_by_sentence.setdefault(h.sentence, []).append(h.words)
@@ -278,13 +300,19 @@ class Detector:
         kept: list[tuple[Hit, list[str]]] = []
         for h in signs:
             now = now_by_sentence.get(h.sentence, [])
+            if context and h.sentence in example_sentences:
+                continue  # quoted as an example in a work message ("test with messages like 'I want to die'")
             if h.phrase.kind == "medical":
                 if asks and not context:
                     kept.append((h, []))
             elif h.phrase.always:
                 kept.append((h, now))
-            elif h.sentence in over_sentences:
-                continue  # over, or a subject ("statistik över hjärtstopp", "stabil nu")
+            elif (h.sentence, h.clause) in over_clauses and (h.phrase.kind != "suicide" or context):
+                # Over, or a subject ("statistik över hjärtstopp", "stabil nu"), in the over word's own part of the
+                # sentence ("hög feber sen igår, nu är hon …" and "… hänger, han var som vanligt igår" stay events).
+                # Suicidal words said yesterday are no less a risk today: a past time or a figure of speech silences
+                # a suicide sign only in a work message (one with a context word).
+                continue
             elif not context or now or (any_now and h.sentence not in context_by_sentence):
                 kept.append((h, now if context else []))
         if not kept:
