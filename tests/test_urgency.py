@@ -36,13 +36,15 @@ URGENCY = _items("urgency.yaml")
 TUNE = [i for i in URGENCY if i["half"] == "tune"]
 REPORT = [i for i in URGENCY if i["half"] == "report"]
 HOLDOUT: list[dict[str, Any]] = yaml.safe_load((REALISTIC / "urgency_holdout.yaml").read_text(encoding="utf-8"))["items"]
-#: Written later to widen the vocabulary (urgency_train2/3/4), and the tune half of the second blind set. Its report
-#: half is left out on purpose: it is the estimate for unseen messages (docs/performance.md), not a target.
+#: Written later to widen the vocabulary (urgency_train2/3/4), the tune half of the second blind set, and the third
+#: blind set (measured blind once, then used for development). The second set's report half is left out on purpose:
+#: it is the estimate for unseen messages (docs/performance.md), not a target.
 TRAINING = [
     *({**i, "half": "train2"} for i in _items("urgency_train2.yaml")),
     *({**i, "half": "train3"} for i in _items("urgency_train3.yaml")),
     *({**i, "half": "train4"} for i in _items("urgency_train4.yaml")),
     *(i for i in _items("urgency_blind2.yaml") if i["half"] == "tune"),
+    *({**i, "half": "blind3"} for i in _items("urgency_blind3.yaml")),
 ]
 
 
@@ -218,6 +220,24 @@ def test_an_example_marker_silences_even_first_person_phrases_in_a_work_message(
     # Outside a work message the same words are somebody's, and are not silenced.
     assert d.detect("my friend keeps sending me messages like 'I want to die'") is not None
     assert d.detect("our app is down and I want to die") is not None
+
+
+def test_the_shipped_vocabulary_reads_the_known_weak_spots() -> None:
+    from bot.knowledge import load_knowledge
+
+    k, _ = load_knowledge()
+    assert k is not None
+    d = k.urgency_detector
+    # "kan inte prata" about talks with an organisation is no stroke; about a person it is.
+    assert d.detect("vi kan inte prata med regionen om avtalet, vad gör vi?") is None
+    found = d.detect("farmor kan inte prata och ena armen är slapp")
+    assert found is not None and found.kind == "emergency"
+    # "dog" is a Swedish past tense only in Swedish word order: an English dog does not veto an emergency.
+    found = d.detect("our dog bit my son and he is bleeding heavily from the arm")
+    assert found is not None and found.kind == "emergency"
+    assert d.detect("patienten dog i natt efter ett hjärtstopp, vem ska vi meddela?") is None
+    # "igår" written as one word is a past time too.
+    assert d.detect("Patienten som fick ett krampanfall igår, hur journalför vi det?") is None
 
 
 def test_always_groups_are_not_vetoed_and_suicide_wins() -> None:
