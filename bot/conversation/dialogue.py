@@ -131,7 +131,6 @@ class Dialogue(Commands, FlowRunner, Explain):
                 "first": first.target.key if first else None,
                 "score": first.score if first else None,
                 "second": second[0] if second else None,
-                "options": [m.target.key for m in decision.candidates],
             }
             return self._clarify(state, decision.candidates)
         return self._fallback(state)
@@ -165,7 +164,7 @@ class Dialogue(Commands, FlowRunner, Explain):
             return self._contacts(state, last)
         if alone.answer is not None and (not looks_like_followup(query) or alone.answer.score >= OWN_QUESTION):
             return None  # a question of its own ("and what is lex Sarah?" names its entry outright)
-        if not self.k.matcher.search(query, limit=1):
+        if not matches:
             return None  # no word the knowledge base knows ("4 MSEK", "ok"): the change must come from the message
         # The same question with a change: search the message together with what the last answer was about.
         context = BY_NAME[last.kind].title(self.k.table(last.kind)[last.id], state.lang)
@@ -181,8 +180,6 @@ class Dialogue(Commands, FlowRunner, Explain):
             return None
         if alone.answer is not None and alone.answer.target == decision.answer.target:
             return None  # the message alone says as much: no context needed
-        if decision.answer.target == last and all(m.target != last for m in matches):
-            return None  # the last answer again, and nothing in the message itself pointed there: no answer to it
         if not self._related(last, decision.answer.target):
             return None  # the context pulled towards something unrelated: not a follow-up after all
         response = self._open(state, decision.answer.target, decision.answer, decision.also)

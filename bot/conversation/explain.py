@@ -74,8 +74,8 @@ class Explain(DialogueBase):
 
     def _situation_line(self, lang: str) -> str:
         """The situation facts the explained message showed (knowledge/situations.yaml), with the words."""
-        labels = {sid: s.label.get(lang) for sid, s in self.k.situations.items()}
-        facts = [f"{labels[sid]} (”{words}”)" if lang == "sv" else f"{labels[sid]} (“{words}”)" for sid, words in self.described.items() if sid in labels]
+        quote = "”{}”" if lang == "sv" else "“{}”"
+        facts = [f"{self.k.situations[sid].label.get(lang)} ({quote.format(words)})" for sid, words in self.described.items() if sid in self.k.situations]
         return "\n" + t("why_situation", lang, facts=", ".join(facts)) if facts else ""
 
     def _sources(self, state: ConversationState) -> Response:

@@ -147,8 +147,7 @@ class FlowRunner(DialogueBase):
                     return self._open(state, decision.answer.target, decision.answer, decision.also)
             # What else the answer says may answer the next questions ("ja, hälsouppgifter" → the sensitive-data
             # question): they are filled in as from a first message, and said so, with a way to change them.
-            if fs.given is not None:
-                fs.given.update({f.situation: f.words for f in self.k.situation_reader.read(text)})
+            fs.given.update({f.situation: f.words for f in self.k.situation_reader.read(text)})
             return self._take(state, node, reading)
         decision = Decision()
         if reading.problem in ("no_match", "no_amount") and (question_like or len(text.split()) >= 3):
