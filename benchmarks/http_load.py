@@ -1,7 +1,7 @@
 """Throughput and latency of the two HTTP channel endpoints under many concurrent conversations.
 
     python benchmarks/http_load.py [--channel teams|telegram|web|both|all] [--conversations 200] [--messages 20]
-                                   [--knowledge knowledge] [--state memory|redis://…] [--fast-msrest] [--telegram-rate-limit]
+                                   [--knowledge knowledge] [--state memory|redis://…] [--rate R] [--fast-msrest] [--telegram-rate-limit]
 
 The server under test runs in its own process, as deployed (tests/test_load.py `serve`: `regellots teams`,
 or the Telegram bot in webhook mode with a secret); this process generates the load and plays the other side
@@ -23,8 +23,15 @@ Web: each conversation posts its next message to POST /api/chat when the previou
 page does); the answer comes in the HTTP response, so the request time is the whole turn. The server runs as
 `regellots web` does, with its per-client and per-conversation rate limits off (one address sends everything).
 
-Every reply is also checked against a reference engine (right conversation, order, content); a failed check
-is printed, and the exit code is 1.
+Closed loop (the default): each conversation sends its next message as soon as its previous one was answered,
+with no pause, so the run measures the most messages per second the server takes, and the latency is queueing:
+about conversations / throughput (Little's law). Paced (--rate R): R messages per second are offered over all
+conversations; conversation i sends its k-th message at start + (i + k·conversations)/R s (staggered evenly), still
+only once the replies to its previous one arrived (if they came after that slot, at once). That measures the latency
+at a given throughput, which is what a percentile target means; the report gives the offered and achieved rates.
+
+Every reply is also checked against a reference engine (right conversation, order, content), in both modes; a
+failed check is printed, and the exit code is 1.
 """
 
 from __future__ import annotations
@@ -70,6 +77,13 @@ from tests.support.load import (  # noqa: E402
 LIMIT = 600.0  # seconds for one channel's run, whatever happens
 
 
+def limit(args: argparse.Namespace) -> float:
+    """Seconds one channel's run may take: LIMIT, or twice a slow pace's own length."""
+    if not args.rate:
+        return LIMIT
+    return max(LIMIT, 2 * args.conversations * args.messages / args.rate + 120)
+
+
 def scripts(conversations: int, messages: int) -> list[list[Step]]:
     """One script per conversation on the shipped knowledge; "#n" presses the n-th option offered then."""
     questions = load_questions(ROOT / "tests" / "eval" / "questions.yaml")
@@ -97,8 +111,12 @@ def ms(seconds: list[float], p: float) -> float:
 
 
 def report(name: str, run: Run, check: str | None) -> None:
-    print(f"\n{name}")
+    print(f"\n{name}" + (f" – paced at {run.rate:g}/s" if run.rate else " – closed loop"))
     print(f"  {run.requests} requests in {run.seconds:.1f} s: {run.throughput:.0f} messages/s; HTTP errors {len(run.errors)}")
+    if run.rate:
+        print(f"  offered {run.rate:g} messages/s, achieved {run.throughput:.0f} messages/s (first message sent to last reply)")
+        lag = f"p99 {ms(run.lags, 99):.1f} ms, max {max(run.lags) * 1000:.0f} ms" if run.lags else "–"
+        print(f"  sent after their slot because the previous reply came later: {run.late}; load generator late for a slot: {lag}")
     if run.latencies:
         lat = run.latencies
         print(
@@ -124,8 +142,8 @@ async def teams(args: argparse.Namespace, plans_for: list[list[Step]]) -> bool:
         profiling(args, "teams")
         async with serving("teams", args.knowledge, state=args.state, options=options) as server, http_session() as http:
             cpu = server.cpu()
-            run, ids = await drive_teams(teams_client(connector, server.url, http), plans, patient=True)
-            await teams_replies(connector, sum(len(t.expected) for turns in plans for t in turns), run, LIMIT)
+            run, ids = await drive_teams(teams_client(connector, server.url, http), plans, patient=True, rate=args.rate)
+            await teams_replies(connector, sum(len(t.expected) for turns in plans for t in turns), run, limit(args))
             run.server_cpu = server.cpu() - cpu
         check = _check(lambda: check_teams(connector, plans, ids))
     except AssertionError as exc:  # the server logged errors (e.g. its store failed): still show the numbers
@@ -147,7 +165,7 @@ async def telegram(args: argparse.Namespace, plans_for: list[list[Step]]) -> boo
         profiling(args, "telegram")
         async with serving("telegram", args.knowledge, state=args.state, api=fake.base_url, options=options) as server:
             cpu = server.cpu()
-            run, facts = await drive_telegram(fake, server.url, plans, patient=True)
+            run, facts = await drive_telegram(fake, server.url, plans, patient=True, rate=args.rate)
             run.server_cpu = server.cpu() - cpu
         check = _check(lambda: check_telegram(fake, plans, facts))
     except AssertionError as exc:
@@ -189,7 +207,7 @@ async def web(args: argparse.Namespace, plans_for: list[list[Step]]) -> bool:
     try:
         async with serving("web", args.knowledge, state=args.state) as server, http_session() as http:
             cpu = server.cpu()
-            run, answers = await drive_web(http, server.url, plans)
+            run, answers = await drive_web(http, server.url, plans, rate=args.rate)
             run.server_cpu = server.cpu() - cpu
         check = _check(lambda: check_web(plans, answers))
     except AssertionError as exc:
@@ -226,15 +244,21 @@ async def main(args: argparse.Namespace) -> int:
     print("command: " + shlex.join([Path(sys.executable).name, "benchmarks/http_load.py", *sys.argv[1:]]))
     print(f"machine: {machine()}")
     print(f"knowledge: {load(args.knowledge).summary()}; state: {args.state}")
-    print(f"load: {args.conversations} concurrent conversations × {args.messages} messages, each sent when the previous one was answered")
+    if args.rate:
+        print(
+            f"load: {args.conversations} concurrent conversations × {args.messages} messages, paced at {args.rate:g}/s: conversation i "
+            f"sends message k at start + (i + k·{args.conversations})/{args.rate:g} s, or once its previous one was answered if later"
+        )
+    else:
+        print(f"load: {args.conversations} concurrent conversations × {args.messages} messages, closed loop: each sent when the previous one was answered")
     ok = True
     started = time.perf_counter()
     if args.channel in ("teams", "both", "all"):
-        ok &= await asyncio.wait_for(teams(args, conversations), LIMIT)
+        ok &= await asyncio.wait_for(teams(args, conversations), limit(args))
     if args.channel in ("telegram", "both", "all"):
-        ok &= await asyncio.wait_for(telegram(args, conversations), LIMIT)
+        ok &= await asyncio.wait_for(telegram(args, conversations), limit(args))
     if args.channel in ("web", "all"):
-        ok &= await asyncio.wait_for(web(args, conversations), LIMIT)
+        ok &= await asyncio.wait_for(web(args, conversations), limit(args))
     print(f"\n(total {time.perf_counter() - started:.0f} s; engine alone for comparison: benchmarks/engine_latency.py)")
     return 0 if ok else 1
 
@@ -247,12 +271,22 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
     parser.add_argument("--state", default="memory", help="the server's state store: memory (default) or redis://…")
     parser.add_argument(
+        "--rate", type=_positive, default=None, metavar="R", help="paced: offer R messages per second over all conversations (default: closed loop)"
+    )
+    parser.add_argument(
         "--fast-msrest", action="store_true", help="Teams: a frozenset for msrest's retry codes (see tests/test_load.fast_msrest)"
     )
     parser.add_argument("--profile", type=Path, default=None, help="run the server under cProfile; write CHANNEL.prof files here and print the top functions")
     parser.add_argument("--teams-sdk", choices=["agents", "botbuilder"], default="agents", help="Teams: the SDK host (REGELLOTS_TEAMS_SDK)")
     parser.add_argument("--telegram-rate-limit", action="store_true", help="Telegram: keep the adapter's AIORateLimiter (30 calls/s)")
     return parser.parse_args(argv)
+
+
+def _positive(value: str) -> float:
+    rate = float(value)
+    if not rate > 0:
+        raise argparse.ArgumentTypeError(f"a rate must be positive, not {value}")
+    return rate
 
 
 if __name__ == "__main__":

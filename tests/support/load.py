@@ -264,25 +264,69 @@ class Run:
     server_cpu: float = 0.0  # CPU seconds the server process used during the run
     seconds: float = 0.0
     started: dict[str, float] = field(default_factory=dict)  # Teams: incoming activity id → when it was posted
+    rate: float | None = None  # paced runs: the offered messages per second over all conversations (None: closed loop)
+    late: int = 0  # paced: messages sent after their slot because the previous message's replies came later
+    lags: list[float] = field(default_factory=list)  # paced: seconds the load generator woke up after a slot it slept for
 
     @property
     def throughput(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
+@dataclass(frozen=True)
+class Pace:
+    """Paced sending at `rate` messages per second over all `conversations`: conversation i sends its k-th message at
+    start + (i + k·conversations) / rate – the conversations staggered evenly over one period, each sending every
+    conversations / rate seconds – but never before the replies to its previous message arrived (order is kept, as
+    people do); a message whose slot passed while it waited for them goes at once. Latency at a given throughput,
+    which is what a percentile target means; the closed loop (no pace) measures the most a server takes instead."""
+
+    rate: float
+    conversations: int
+    start: float  # time.perf_counter() of slot 0
+
+    def slot(self, i: int, k: int) -> float:
+        return self.start + (i + k * self.conversations) / self.rate
+
+    async def wait(self, i: int, k: int, run: Run) -> None:
+        """Sleep until conversation i's k-th slot; note a late send (its slot already passed) or how late the sleep ended."""
+        slot = self.slot(i, k)
+        delay = slot - time.perf_counter()
+        if delay <= 0:
+            run.late += k > 0  # the first message has no previous reply to wait for
+            return
+        await asyncio.sleep(delay)
+        run.lags.append(time.perf_counter() - slot)
+
+
+def pace(rate: float | None, conversations: int, run: Run) -> Pace | None:
+    """The run's pace starting now (None: closed loop); the run remembers the offered rate."""
+    if rate is None:
+        return None
+    if rate <= 0:
+        raise ValueError(f"rate must be positive, not {rate}")
+    run.rate = rate
+    return Pace(rate, conversations, time.perf_counter())
+
+
 async def drive_teams(
-    client: Server, plans: list[list[TeamsTurn]], *, patient: bool = False
+    client: Server, plans: list[list[TeamsTurn]], *, patient: bool = False, rate: float | None = None
 ) -> tuple[Run, dict[tuple[str, str], list[str]]]:
     """Post every conversation's turns (each sequentially, all at once); returns the run and the incoming ids per conversation.
 
     The POST is answered before the replies go out. patient: a conversation sends its next message only once the
-    replies to the previous one arrived, as people do; otherwise as soon as the POST was answered."""
+    replies to the previous one arrived, as people do; otherwise as soon as the POST was answered. rate: paced
+    (see Pace; implies patient)."""
     run, ids = Run(), defaultdict(list)
     run.started = {}
+    patient = patient or rate is not None
+    paced = pace(rate, len(plans), run)
 
     async def talk(i: int, turns: list[TeamsTurn]) -> None:
         conv = teams_conversation(i)
         for n, turn in enumerate(turns):
+            if paced is not None:
+                await paced.wait(i, n, run)
             body = teams_body(client, conv, turn)
             ids[conv.key].append(body["id"])
             started = time.perf_counter()
@@ -342,15 +386,22 @@ def teams_client(connector: FakeConnector, url: str, http: aiohttp.ClientSession
 
 
 async def teams_load(
-    knowledge: Path, connector: FakeConnector, scripts: list[list[Step]], *, state: str = "memory", fast_msrest: bool = True
+    knowledge: Path,
+    connector: FakeConnector,
+    scripts: list[list[Step]],
+    *,
+    state: str = "memory",
+    fast_msrest: bool = True,
+    rate: float | None = None,
 ) -> Run:
-    """The whole Teams load run against the server (as `regellots teams` runs it) in its own process; AssertionError on any deviation."""
+    """The whole Teams load run against the server (as `regellots teams` runs it) in its own process; AssertionError on any deviation.
+    rate: paced (see Pace)."""
     plans = await plan_teams(load(knowledge), scripts)
     options = ["--fast-msrest"] if fast_msrest else []
     expected = sum(len(turn.expected) for turns in plans for turn in turns)
     async with serving("teams", knowledge, state=state, options=options) as server, http_session() as http:
         cpu = server.cpu()
-        run, ids = await drive_teams(teams_client(connector, server.url, http), plans)
+        run, ids = await drive_teams(teams_client(connector, server.url, http), plans, rate=rate)
         await teams_replies(connector, expected, run, LIMIT)
         run.server_cpu = server.cpu() - cpu
     assert run.errors == [], run.errors[:5]
@@ -513,13 +564,16 @@ class Facts:
 
 
 async def drive_telegram(
-    fake: RecordingTelegram, url: str, plans: list[list[TelegramTurn]], *, patient: bool = False
+    fake: RecordingTelegram, url: str, plans: list[list[TelegramTurn]], *, patient: bool = False, rate: float | None = None
 ) -> tuple[Run, dict[int, Facts]]:
     """Post every conversation's updates to the webhook: each as soon as the previous request returned (patient:
-    once the previous update's replies arrived); a press once the message with the button arrived.
-    A conversation whose replies stop coming (or whose button never appears) is given up after WAIT seconds."""
+    once the previous update's replies arrived; rate: paced, see Pace, implies patient); a press once the message
+    with the button arrived. A conversation whose replies stop coming (or whose button never appears) is given up
+    after WAIT seconds."""
     run, facts = Run(), defaultdict(Facts)
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    patient = patient or rate is not None
+    paced = pace(rate, len(plans), run)
 
     async def talk(http: aiohttp.ClientSession, i: int, turns: list[TelegramTurn]) -> None:
         conv = telegram_conversation(i)
@@ -528,6 +582,8 @@ async def drive_telegram(
             for n, turn in enumerate(turns):
                 if turn.data is not None or patient:  # a person presses a button once its message is there
                     await fake.wait(conv.chat_id, lambda before=before: fake.message_count[conv.chat_id] >= before)
+                if paced is not None:
+                    await paced.wait(i, n, run)
                 if turn.data is not None:
                     update, pressed = fake.press_update(conv, turn.data)
                     facts[conv.chat_id].incoming.append(None)
@@ -607,14 +663,20 @@ def unlimited_rate_limiter(max_retries: int = 0) -> AIORateLimiter:
 
 
 async def telegram_load(
-    knowledge: Path, fake: RecordingTelegram, scripts: list[list[Step]], *, state: str = "memory", patient: bool = False
+    knowledge: Path,
+    fake: RecordingTelegram,
+    scripts: list[list[Step]],
+    *,
+    state: str = "memory",
+    patient: bool = False,
+    rate: float | None = None,
 ) -> Run:
-    """The whole Telegram load run against the adapter's webhook server in its own process."""
+    """The whole Telegram load run against the adapter's webhook server in its own process. rate: paced (see Pace)."""
     plans = await plan_telegram(load(knowledge), scripts, fake.username)
     async with serving("telegram", knowledge, state=state, api=fake.base_url) as server:
         assert fake.webhook is not None and fake.webhook["url"] == server.url and fake.webhook["secret_token"] == SECRET
         cpu = server.cpu()
-        run, facts = await drive_telegram(fake, server.url, plans, patient=patient)
+        run, facts = await drive_telegram(fake, server.url, plans, patient=patient, rate=rate)
         run.server_cpu = server.cpu() - cpu
     assert run.errors == [], run.errors[:5]
     assert run.requests == sum(map(len, scripts)) or run.stalled
@@ -660,12 +722,18 @@ async def plan_web(knowledge: Knowledge, scripts: list[list[Step]]) -> list[list
     return plans
 
 
-async def drive_web(http: aiohttp.ClientSession, url: str, plans: list[list[WebTurn]]) -> tuple[Run, dict[int, list[Any]]]:
-    """Post every conversation's turns (each sequentially, all at once), as the page does; returns the run and the answers."""
+async def drive_web(
+    http: aiohttp.ClientSession, url: str, plans: list[list[WebTurn]], *, rate: float | None = None
+) -> tuple[Run, dict[int, list[Any]]]:
+    """Post every conversation's turns (each sequentially, all at once; rate: paced, see Pace), as the page does;
+    returns the run and the answers."""
     run, answers = Run(), defaultdict(list)
+    paced = pace(rate, len(plans), run)
 
     async def talk(i: int, turns: list[WebTurn]) -> None:
         for n, turn in enumerate(turns):
+            if paced is not None:
+                await paced.wait(i, n, run)
             started = time.perf_counter()
             async with http.post(url + "/api/chat", json=turn.body) as response:
                 status = response.status
@@ -691,12 +759,13 @@ def check_web(plans: list[list[WebTurn]], answers: dict[int, list[Any]]) -> None
         assert len(got) == len(turns), f"conversation {i}: {len(got)} answers, expected {len(turns)}"
 
 
-async def web_load(knowledge: Path, scripts: list[list[Step]], *, state: str = "memory") -> Run:
-    """The whole web load run against the server (as `regellots web` runs it, rate limits off) in its own process."""
+async def web_load(knowledge: Path, scripts: list[list[Step]], *, state: str = "memory", rate: float | None = None) -> Run:
+    """The whole web load run against the server (as `regellots web` runs it, rate limits off) in its own process.
+    rate: paced (see Pace)."""
     plans = await plan_web(load(knowledge), scripts)
     async with serving("web", knowledge, state=state) as server, http_session() as http:
         cpu = server.cpu()
-        run, answers = await drive_web(http, server.url, plans)
+        run, answers = await drive_web(http, server.url, plans, rate=rate)
         run.server_cpu = server.cpu() - cpu
     assert run.errors == [], run.errors[:5]
     assert run.requests == sum(map(len, scripts))
