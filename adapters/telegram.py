@@ -26,6 +26,7 @@ import html
 import logging
 import re
 import traceback
+import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -39,10 +40,8 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
-    LinkPreviewOptions,
     Message,
     MessageEntity,
-    ReplyParameters,
     Update,
     User,
 )
@@ -58,6 +57,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from adapters.channel import Channel
 from adapters.telegram_request import AiohttpRequest
@@ -225,22 +225,35 @@ class CallbackTokens:
         return owner, self._values.get(m.group(3))
 
 
-def keyboard(options: Sequence[Option], encode: Callable[[str], str]) -> InlineKeyboardMarkup | None:
+def _rows(options: Sequence[Option]) -> list[Sequence[Option]]:
     """Laid out for a phone: two short buttons (e.g. Ja / Nej, Varför? / Alla steg) share a row, a longer
-    one has the row to itself. At most `MAX_BUTTONS` (see `send`)."""
-    if not options:
-        return None
-    rows: list[list[InlineKeyboardButton]] = []
+    one has the row to itself."""
+    rows: list[Sequence[Option]] = []
     i = 0
     while i < len(options):
         pair = options[i : i + 2]
         if len(pair) == 2 and all(len(o.label) <= SHORT_LABEL for o in pair):
-            rows.append([InlineKeyboardButton(o.label, callback_data=encode(o.value)) for o in pair])
+            rows.append(pair)
             i += 2
         else:
-            rows.append([InlineKeyboardButton(options[i].label, callback_data=encode(options[i].value))])
+            rows.append(options[i : i + 1])
             i += 1
-    return InlineKeyboardMarkup(rows)
+    return rows
+
+
+def keyboard(options: Sequence[Option], encode: Callable[[str], str]) -> InlineKeyboardMarkup | None:
+    """The options as an inline keyboard (see `_rows`). At most `MAX_BUTTONS` (see `send`)."""
+    if not options:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(o.label, callback_data=encode(o.value)) for o in row] for row in _rows(options)])
+
+
+def keyboard_json(options: Sequence[Option], encode: Callable[[str], str]) -> dict[str, Any] | None:
+    """`keyboard(...).to_dict()` built directly: what `send` puts on the wire. (PTB's button objects cost
+    about 25 µs each to make and serialise again; a reply carries up to eight.)"""
+    if not options:
+        return None
+    return {"inline_keyboard": [[{"text": o.label, "callback_data": encode(o.value)} for o in row] for row in _rows(options)]}
 
 
 # -- conversations --------------------------------------------------------
@@ -300,6 +313,7 @@ class TelegramAdapter(Channel):
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
         self.tokens = CallbackTokens()
+        quiet_raw_calls()  # again: a test's warning filters may have replaced the list since the import
 
     def install(self, app: Application) -> None:
         app.bot_data["adapter"] = self
@@ -425,21 +439,22 @@ class TelegramAdapter(Channel):
 
         for reply in response.replies:
             groups = [reply.options[i : i + MAX_BUTTONS] for i in range(0, len(reply.options), MAX_BUTTONS)]
-            messages: list[tuple[str, InlineKeyboardMarkup | None]] = [(part, None) for part in render(reply)]
+            messages: list[tuple[str, dict[str, Any] | None]] = [(part, None) for part in render(reply)]
             if groups:
-                messages[-1] = (messages[-1][0], keyboard(groups[0], encode))
+                messages[-1] = (messages[-1][0], keyboard_json(groups[0], encode))
             # The engine offers at most eight; should a reply offer more, they follow in their own message.
-            messages += [(escape(t("more_choices", response.lang)), keyboard(group, encode)) for group in groups[1:]]
+            messages += [(escape(t("more_choices", response.lang)), keyboard_json(group, encode)) for group in groups[1:]]
             for text, markup in messages:
-                kwargs: dict[str, Any] = {
-                    "parse_mode": ParseMode.HTML,
-                    "link_preview_options": LinkPreviewOptions(is_disabled=True),
-                    "message_thread_id": target.thread_id,
-                    "reply_markup": markup,
-                }
+                # What send_message(chat, text, parse_mode=HTML, link_preview_options=LinkPreviewOptions(is_disabled=True),
+                # message_thread_id=…, reply_markup=…, reply_parameters=…) puts on the wire, without PTB's objects (see raw_call).
+                params: dict[str, Any] = {"chat_id": target.chat_id, "text": text, "parse_mode": ParseMode.HTML.value, "link_preview_options": NO_PREVIEW}
+                if target.thread_id is not None:
+                    params["message_thread_id"] = target.thread_id
+                if markup is not None:
+                    params["reply_markup"] = markup
                 if sent == 0 and target.reply_to is not None:
-                    kwargs["reply_parameters"] = ReplyParameters(target.reply_to, allow_sending_without_reply=True)
-                await self._retry(_bind(bot.send_message, target.chat_id, text, **kwargs), "sendMessage")
+                    params["reply_parameters"] = {"message_id": target.reply_to, "allow_sending_without_reply": True}
+                await self._retry(_bind(raw_call, bot, "sendMessage", params), "sendMessage")
                 sent += 1
             for document in reply.documents:
                 upload = InputFile(document.content, filename=document.name)
@@ -463,12 +478,9 @@ class TelegramAdapter(Channel):
     async def _remove_keyboard(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int) -> None:
         """Remove the pressed message's buttons so they cannot be pressed again into another state."""
         # An empty inline keyboard; PTB would serialise InlineKeyboardMarkup([]) as "{}", so spell it out.
-        empty: dict[str, Any] = {"reply_markup": {"inline_keyboard": []}}
+        params: dict[str, Any] = {"chat_id": chat_id, "message_id": message_id, "reply_markup": {"inline_keyboard": []}}
         try:
-            await self._retry(
-                _bind(context.bot.edit_message_reply_markup, chat_id=chat_id, message_id=message_id, api_kwargs=empty),
-                "editMessageReplyMarkup",
-            )
+            await self._retry(_bind(raw_call, context.bot, "editMessageReplyMarkup", params), "editMessageReplyMarkup")
         except TelegramError as exc:  # already removed, message too old, …: the engine also rejects stale presses
             log.info("could not remove a keyboard: %s", type(exc).__name__)
 
@@ -499,6 +511,35 @@ class TelegramAdapter(Channel):
 
 def _bind(fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> Callable[[], Awaitable[T]]:
     return lambda: fn(*args, **kwargs)
+
+
+# -- the Bot API calls of every answer ------------------------------------
+
+#: The calls made for every answer whose result the adapter does not read. Their named methods
+#: (`send_message`, `edit_message_reply_markup`) build PTB objects for the parameters, serialise them again,
+#: and parse each answer into a whole `Message` (chat, sender, keyboard: dozens of objects): under load about
+#: a third of the server's CPU per message. `Bot.do_api_request` (public since PTB 20.8) sends JSON-ready
+#: parameters through the same path — defaults, AIORateLimiter, the request class, the same errors — and
+#: returns the answer as JSON.
+RAW_ENDPOINTS = ("sendMessage", "editMessageReplyMarkup")
+NO_PREVIEW: dict[str, Any] = {"is_disabled": True}  # LinkPreviewOptions(is_disabled=True).to_dict()
+
+
+def quiet_raw_calls() -> None:
+    """do_api_request warns that a named method exists for these endpoints; here that is on purpose. Only that
+    warning, for only RAW_ENDPOINTS, is ignored. (Idempotent: an identical filter replaces itself.)"""
+    names = "|".join(RAW_ENDPOINTS)
+    warnings.filterwarnings(
+        "ignore", message=rf"Please use 'Bot\.({names})' instead of 'Bot\.do_api_request\(\"({names})\", \.\.\.\)'$", category=PTBUserWarning
+    )
+
+
+quiet_raw_calls()
+
+
+async def raw_call(bot: Any, endpoint: str, params: dict[str, Any]) -> Any:
+    """One of RAW_ENDPOINTS with JSON-ready parameters; the Bot API's result as JSON."""
+    return await bot.do_api_request(endpoint, api_kwargs=params)
 
 
 # -- the application ------------------------------------------------------
@@ -589,6 +630,17 @@ WEBHOOK_MAX_BYTES = 256 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
+def _drop_pressed_keyboard(data: dict[str, Any]) -> None:
+    """Leave out the keyboard of the message whose button was pressed (`callback_query.message.reply_markup`).
+
+    No handler reads it — the press carries its own data, and `on_callback` removes that keyboard anyway — and
+    parsing its up to eight buttons into PTB objects is about half the cost of reading a press's update."""
+    query = data.get("callback_query")
+    message = query.get("message") if isinstance(query, dict) else None
+    if isinstance(message, dict):
+        message.pop("reply_markup", None)
+
+
 class Webhook:
     """Telegram's webhook on the channel's own aiohttp app (with /healthz and /readyz).
 
@@ -656,6 +708,7 @@ class Webhook:
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             log.warning("webhook: JSON that is not an update (%s, %d bytes)", type(data).__name__, len(raw))
             return web.Response(status=400)
+        _drop_pressed_keyboard(data)
         try:
             update = Update.de_json(data, self.app.bot)
         except Exception as exc:  # noqa: BLE001 — never log the update itself: it holds text, names and ids

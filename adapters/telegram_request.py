@@ -22,6 +22,7 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+JSON_HEADERS = {"Content-Type": "application/json"}  # aiohttp copies request headers; never changed
 DEFAULT_POOL = 256  # PTB's own default is 1 (256 when concurrent updates are used); replies of 64 concurrent updates share it
 
 
@@ -86,18 +87,20 @@ class AiohttpRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
-        files = request_data.multipart_data if request_data else None
-        fields = request_data.json_parameters if request_data else None
         data: Any = None
         headers = None
-        if fields and not files:
-            # One JSON body (as the Bot API accepts): cheaper to build than a URL-encoded form.
-            assert request_data is not None
-            data = json.dumps(request_data.parameters, ensure_ascii=False, separators=(",", ":")).encode()
-            headers = {"Content-Type": "application/json"}
+        if request_data is not None and not request_data.contains_files:
+            # One JSON body (as the Bot API accepts): cheaper to build than a URL-encoded form. Only the
+            # parameters: `json_parameters` would JSON-encode each one separately first, for nothing.
+            parameters = request_data.parameters
+            if parameters:
+                data = json.dumps(parameters, ensure_ascii=False, separators=(",", ":")).encode()
+                headers = JSON_HEADERS
+        files = request_data.multipart_data if request_data is not None and request_data.contains_files else None
         if files:
+            assert request_data is not None
             form = aiohttp.FormData(quote_fields=False)
-            for name, value in (fields or {}).items():
+            for name, value in request_data.json_parameters.items():
                 form.add_field(name, value)
             for name, part in files.items():
                 filename, content, *rest = part

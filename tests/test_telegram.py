@@ -17,10 +17,12 @@ import signal
 import socket
 import subprocess
 import sys
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
@@ -29,9 +31,20 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.telegram import ALLOWED_UPDATES, CallbackTokens, build_application, file_url_for, render, webhook_options
+from adapters.telegram import (
+    ALLOWED_UPDATES,
+    CallbackTokens,
+    Target,
+    TelegramAdapter,
+    build_application,
+    file_url_for,
+    keyboard,
+    keyboard_json,
+    render,
+    webhook_options,
+)
 from bot.conversation.engine import Engine
-from bot.conversation.replies import Citation, Reply
+from bot.conversation.replies import Citation, Option, Reply, Response
 from bot.knowledge import Knowledge, load_knowledge
 from bot.state import ConversationState, MemoryStore
 from tests.conftest import FIXTURE_KB
@@ -228,6 +241,45 @@ async def test_lt_and_amp_in_an_answer_are_escaped_and_accepted(bot: Bot) -> Non
     assert "&lt;Se&gt; Upphandlingsmyndigheten &amp; Konkurrensverket" in answer["text"]
     assert "<Se> Upphandlingsmyndigheten & Konkurrensverket" in server.bot_messages(P)[-1]["text"]
     assert all(c.ok for c in server.of("sendMessage"))
+
+
+async def test_replies_go_out_as_send_message_would_send_them(kb: Knowledge, server: FakeTelegram) -> None:
+    """`send` posts sendMessage through Bot.do_api_request with JSON-ready parameters (its answer, a whole Message,
+    is not parsed): on the wire exactly what Bot.send_message sends for the same reply. do_api_request's warning
+    that a named method exists is filtered for the adapter's raw endpoints only."""
+    from telegram import LinkPreviewOptions, ReplyParameters
+    from telegram.ext import ExtBot
+
+    options = (Option("Ja", "ans:x:yes"), Option("Nej", "ans:x:no"), Option("Ett långt alternativ som tar en rad", LONG_ID), Option("Börja om", "cmd:restart"))
+    adapter = TelegramAdapter(Engine(kb, MemoryStore(), channel="telegram"))
+    server.send_text(G, "hej", chat_type="supergroup")
+    target = Target(G, thread_id=7, reply_to=3, owner=42, user="42")
+
+    def encode(value: str) -> str:
+        return adapter.tokens.encode(value, target.owner)
+
+    assert keyboard_json(options, encode) == keyboard(options, encode).to_dict()  # type: ignore[union-attr]
+    assert keyboard_json((), encode) is None and keyboard((), encode) is None
+    reply = Reply("<Första> & andra stycket.\n\nTredje.", title="Rubrik", options=options)
+    async with ExtBot(TOKEN, base_url=server.base_url) as ext_bot:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", append=True)  # anything the adapter's filter does not take is recorded
+            sent = await adapter.send(SimpleNamespace(bot=ext_bot), target, Response([reply], "answer", "sv"))  # type: ignore[arg-type]
+            await ext_bot.do_api_request("getMe")  # another endpoint with a named method still warns
+        [text] = render(reply)
+        await ext_bot.send_message(
+            G,
+            text,
+            parse_mode="HTML",
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            message_thread_id=7,
+            reply_markup=keyboard(options, encode),
+            reply_parameters=ReplyParameters(3, allow_sending_without_reply=True),
+        )
+    assert sent == 1
+    raw, named = [c.params for c in server.of("sendMessage")]
+    assert raw == named and raw["reply_markup"]["inline_keyboard"][0][0] == {"text": "Ja", "callback_data": "42@=ans:x:yes"}
+    assert [str(w.message) for w in caught] == ["Please use 'Bot.getMe' instead of 'Bot.do_api_request(\"getMe\", ...)'"]
 
 
 async def test_greeting_shows_the_menu_as_an_inline_keyboard(bot: Bot) -> None:
@@ -679,3 +731,22 @@ async def test_cli_polling_mode_answers(server: FakeTelegram) -> None:
             process.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(process.communicate(), timeout=15)
     assert process.returncode == 0, err.decode()
+
+
+def test_the_webhook_leaves_out_only_the_pressed_messages_keyboard() -> None:
+    """Webhook.receive drops `callback_query.message.reply_markup` before parsing (no handler reads it); nothing else."""
+    from adapters.telegram import _drop_pressed_keyboard
+
+    fake = FakeTelegram(TOKEN)
+    fake.send_text(P, "hej")
+    text = copy.deepcopy(fake.updates[-1])
+    before = copy.deepcopy(text)
+    _drop_pressed_keyboard(text)
+    assert text == before
+    message = {"message_id": 9, "date": 1, "chat": fake.chats[P], "text": "Välj", "reply_markup": {"inline_keyboard": [[{"text": "Ja", "callback_data": "=a"}]]}}
+    press = {"update_id": 5, "callback_query": {"id": "q1", "from": {"id": P, "is_bot": False, "first_name": "A"}, "chat_instance": "c", "data": "=a", "message": message}}
+    expected = copy.deepcopy(press)
+    del expected["callback_query"]["message"]["reply_markup"]
+    _drop_pressed_keyboard(press)
+    assert press == expected
+    _drop_pressed_keyboard({"update_id": 6, "callback_query": {"id": "q2", "inline_message_id": "x"}})  # no message: nothing to drop
