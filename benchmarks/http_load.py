@@ -239,6 +239,16 @@ def _cpuinfo() -> list[str]:
         return []
 
 
+async def engine_cpu(args: argparse.Namespace, conversations: list[list[Step]]) -> None:
+    """--engine-cpu: the engine alone (memory store, no channel) on the same messages, in CPU ms per message: what the
+    server's CPU per message is compared with. plan_web drives it (its reply JSON is a few µs); one warm-up round."""
+    knowledge = load(args.knowledge)
+    await plan_web(knowledge, conversations[:20])
+    started = time.process_time()
+    await plan_web(knowledge, conversations)
+    print(f"engine alone on these messages: {1000 * (time.process_time() - started) / sum(map(len, conversations)):.2f} ms CPU per message")
+
+
 async def main(args: argparse.Namespace) -> int:
     conversations = scripts(args.conversations, args.messages)
     print("command: " + shlex.join([Path(sys.executable).name, "benchmarks/http_load.py", *sys.argv[1:]]))
@@ -251,6 +261,8 @@ async def main(args: argparse.Namespace) -> int:
         )
     else:
         print(f"load: {args.conversations} concurrent conversations × {args.messages} messages, closed loop: each sent when the previous one was answered")
+    if args.engine_cpu:
+        await engine_cpu(args, conversations)
     ok = True
     started = time.perf_counter()
     if args.channel in ("teams", "both", "all"):
@@ -277,6 +289,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--fast-msrest", action="store_true", help="Teams: a frozenset for msrest's retry codes (see tests/test_load.fast_msrest)"
     )
     parser.add_argument("--profile", type=Path, default=None, help="run the server under cProfile; write CHANNEL.prof files here and print the top functions")
+    parser.add_argument("--engine-cpu", action="store_true", help="first time the engine alone on the same messages (CPU ms per message)")
     parser.add_argument("--teams-sdk", choices=["agents", "botbuilder"], default="agents", help="Teams: the SDK host (REGELLOTS_TEAMS_SDK)")
     parser.add_argument("--telegram-rate-limit", action="store_true", help="Telegram: keep the adapter's AIORateLimiter (30 calls/s)")
     return parser.parse_args(argv)
