@@ -306,9 +306,15 @@ class Matcher:
         of_target = self._target_of[shared]
         top_pre = np.full(len(self.targets), -1.0)
         np.maximum.at(top_pre, of_target, pre)
+        # Only phrasings that a perfect string similarity could lift to their target's best get that look, and
+        # only of targets that could still be among the SHORTLIST leading ones (no other target is ever returned).
+        look = pre + self.FUZZY >= top_pre[of_target]
+        reached = top_pre[top_pre > -1.0]
+        if len(reached) > self.SHORTLIST:
+            entry = np.partition(reached, len(reached) - self.SHORTLIST)[len(reached) - self.SHORTLIST]
+            look &= top_pre[of_target] + self.FUZZY >= entry
         best: dict[int, tuple[float, int]] = {}
-        # Only phrasings that a perfect string similarity could lift to their target's best get that look.
-        for j in np.flatnonzero(pre + self.FUZZY >= top_pre[of_target]):
+        for j in np.flatnonzero(look):
             pid = int(shared[j])
             p = self.phrasings[pid]
             phrase = float(pre[j]) + self.FUZZY * fuzz.token_sort_ratio(query_joined, p.joined) / 100.0
