@@ -134,3 +134,20 @@ def test_ttl_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert isinstance(sqlite, SQLiteStore) and sqlite.ttl == 2 * 86400 and sqlite.path == tmp_path / "x.sqlite3"
     assert open_store("memory", ttl=60).ttl == 60  # type: ignore[attr-defined]
     asyncio.run(sqlite.close())
+
+
+def test_state_json_is_the_dataclass_fields_as_they_stand() -> None:
+    import json
+    from dataclasses import asdict
+
+    from bot.state.records import ConversationState, FlowState
+
+    state = ConversationState(
+        lang="en",
+        flow=FlowState("procurement", "value", {"buyer": "region"}, [{"node": "buyer", "answer": "region", "facts": {}}], given={"buyer-region": "regionen"}),
+        options=[["Ja", "ans:procurement:value:yes"]],
+        last={"kind": "topic", "id": "lou-basics", "close": ["topic:x"]},
+        described={"thing-software": "app"},
+    )
+    assert state.to_json() == json.dumps(asdict(state), ensure_ascii=False, separators=(",", ":"))
+    assert ConversationState.from_json(state.to_json()) == state

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -46,7 +46,9 @@ class ConversationState:
     described: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        # The fields as they stand (json reads the nested FlowState through `_fields`): the same JSON as
+        # dataclasses.asdict gives, without its deep copy of every history step on every turn.
+        return json.dumps(self, default=_fields, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: str | bytes | None) -> ConversationState:
@@ -60,6 +62,12 @@ class ConversationState:
             return state
         except (ValueError, TypeError):
             return cls()  # unreadable state (e.g. an old format): start afresh rather than fail
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    if isinstance(value, (ConversationState, FlowState)):
+        return {name: getattr(value, name) for name in value.__dataclass_fields__}
+    raise TypeError(f"{type(value).__name__} is not part of a conversation state")
 
 
 def event_json(event: dict[str, Any]) -> str:
