@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from bot.conversation.replies import Response
 from bot.knowledge import Knowledge, load_knowledge
 from bot.state import MemoryStore
 from bot.understanding.pipeline import Incoming
+from tests.support.fake_connector import FakeConnector
+from tests.support.load import RecordingTelegram
 
 TESTS = Path(__file__).resolve().parent
 FIXTURE_KB = TESTS / "fixtures" / "kb"
@@ -59,3 +62,19 @@ def engine(kb: Knowledge) -> Engine:
 @pytest.fixture
 def chat(engine: Engine) -> Chat:
     return Chat(engine)
+
+
+# The stub Bot Connector and the recording fake Bot API on loopback, for the load tests (closed loop and
+# paced). Test modules with their own `connector` (the Teams tests) override this one.
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    fake = await FakeConnector().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def bot_api() -> AsyncIterator[RecordingTelegram]:
+    fake = await RecordingTelegram().start()
+    yield fake
+    await fake.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -31,20 +31,6 @@ from tests.support.redis_server import RedisServer, running_server
 pytestmark = pytest.mark.slow
 
 # -- the tests -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    fake = await FakeConnector().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def bot_api() -> AsyncIterator[RecordingTelegram]:
-    fake = await RecordingTelegram().start()
-    yield fake
-    await fake.close()
 
 
 @pytest.fixture

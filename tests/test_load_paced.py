@@ -8,7 +8,6 @@ that does not pace, falls outside them. Not marked slow: about ten seconds in al
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -47,20 +46,6 @@ def paced_right(run: Run) -> None:
     # The last message goes (N·M − 1)/R s after the first: at most 1/(N·M) above R, less what the last reply takes.
     assert 0.6 * RATE <= run.throughput <= 1.05 * RATE, run.throughput
     assert len(run.lags) >= CONVERSATIONS * (MESSAGES - 1) // 2  # it did sleep for its slots, mostly
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    fake = await FakeConnector().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def bot_api() -> AsyncIterator[RecordingTelegram]:
-    fake = await RecordingTelegram().start()
-    yield fake
-    await fake.close()
 
 
 async def test_teams_paced(connector: FakeConnector) -> None:
