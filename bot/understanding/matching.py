@@ -156,17 +156,17 @@ class Matcher:
         self._vocab_set = frozenset(self.vocab)
 
         self.phrasings: list[_Phrasing] = []
-        self.postings: dict[str, list[int]] = defaultdict(list)
+        postings: dict[str, list[int]] = defaultdict(list)
         for idx, text, stems in raw:
             pid = len(self.phrasings)
             self.phrasings.append(_Phrasing(idx, text, stems, " ".join(stems), sum(self.idf[s] for s in stems)))
             for s in stems:
-                self.postings[s].append(pid)
+                postings[s].append(pid)
         self._resolve = lru_cache(maxsize=16384)(self._resolve_uncached)
-        # The same postings as arrays: a message's words add their weights to every phrasing that has them
-        # in one vectorised step each (a tenfold knowledge base has tenfold postings; a Python loop over them
-        # was most of the reply time). The sums are taken in the same order, so the scores are identical.
-        self._post_arrays = {word: np.asarray(pids, dtype=np.int64) for word, pids in self.postings.items()}
+        #: stem → the phrasings that have it, as an array: a message's words add their weights to every phrasing
+        #: that has them in one vectorised step each (a tenfold knowledge base has tenfold postings; a Python
+        #: loop over them was most of the reply time). The sums are taken in the same order as that loop did.
+        self.postings = {word: np.asarray(pids, dtype=np.int64) for word, pids in postings.items()}
         self._weights = np.asarray([p.weight for p in self.phrasings], dtype=np.float64)
         self._target_of = np.asarray([p.target for p in self.phrasings], dtype=np.int64)
         #: An entity's one word (after rewriting: entity name → token) as a stem → its kind (agency, regulation).
@@ -275,16 +275,16 @@ class Matcher:
         n = len(self.phrasings)
         covered = np.zeros(n)
         for word, weight in hits.items():
-            covered[self._post_arrays[word]] += self.idf[word] * weight
+            covered[self.postings[word]] += self.idf[word] * weight
         matched = np.zeros(n)
         for i, opts in enumerate(resolved):
             if len(opts) == 1:
                 word, weight = opts[0]
-                matched[self._post_arrays[word]] += term_idf[i] * weight
+                matched[self.postings[word]] += term_idf[i] * weight
             elif opts:
                 term_best = np.zeros(n)
                 for word, weight in opts:
-                    at = self._post_arrays[word]
+                    at = self.postings[word]
                     term_best[at] = np.maximum(term_best[at], weight)
                 matched += term_idf[i] * term_best
 

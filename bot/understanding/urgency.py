@@ -226,17 +226,13 @@ class Detector:
         #: Which comma-separated part of its sentence each word is in (an over word qualifies its own part).
         clauses: list[int] = []
         for sentence, (part, folded_part) in enumerate(zip(_SENTENCES.split(lowered), _SENTENCES.split(folded), strict=False)):
-            if "," in part:  # folding keeps every comma, and a comma never sits inside a word
-                tokens, folded_tokens = [], []
-                for n, (piece, folded_piece) in enumerate(zip(part.split(","), folded_part.split(","), strict=False)):
-                    piece_tokens = _WORDS.findall(piece)
-                    tokens += piece_tokens
-                    folded_tokens += _WORDS.findall(folded_piece)
-                    clauses += [n] * len(piece_tokens)
-            else:
-                tokens = _WORDS.findall(part)
-                folded_tokens = _WORDS.findall(folded_part)
-                clauses += [0] * len(tokens)
+            # Folding keeps every comma, and a comma never sits inside a word: the parts line up.
+            tokens, folded_tokens = [], []
+            for n, (piece, folded_piece) in enumerate(zip(part.split(","), folded_part.split(","), strict=False)):
+                piece_tokens = _WORDS.findall(piece)
+                tokens += piece_tokens
+                folded_tokens += _WORDS.findall(folded_piece)
+                clauses += [n] * len(piece_tokens)
             if len(folded_tokens) != len(tokens):  # e.g. a letter with no ASCII form: word by word
                 folded_tokens = [_fold_word(t) for t in tokens]
             originals += tokens
