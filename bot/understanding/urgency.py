@@ -32,6 +32,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from bot.understanding import textnorm
+
 KINDS = ("emergency", "suicide", "medical")
 #: Which kind wins when several match.
 PRIORITY = {"suicide": 0, "emergency": 1, "medical": 2}
@@ -69,8 +71,7 @@ def _drop_apostrophes(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case, å/ä/ö → a/a/o, apostrophes dropped ("can't" → "cant", in phrases and messages alike)."""
-    decomposed = unicodedata.normalize("NFKD", _drop_apostrophes(text.lower()))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return textnorm.fold(_drop_apostrophes(text.lower()))  # per-character folding, kept per character
 
 
 @lru_cache(maxsize=65536)
@@ -92,7 +93,8 @@ class _Slot:
         return any(word.startswith(p) for p in self.prefixes)
 
 
-def parse_phrase(phrase: str) -> list[_Slot]:
+@lru_cache(maxsize=16384)  # validation and the detector both parse every phrase of a load; reloads repeat them
+def parse_phrase(phrase: str) -> tuple[_Slot, ...]:
     """A phrase's word slots. Raises ValueError with a maintainer-readable reason when malformed."""
     words = fold(phrase).split()
     if not words:
@@ -114,7 +116,7 @@ def parse_phrase(phrase: str) -> list[_Slot]:
             else:
                 exact.add(alt)
         slots.append(_Slot(frozenset(exact), tuple(prefixes), number))
-    return slots
+    return tuple(slots)
 
 
 @dataclass(frozen=True)
@@ -207,10 +209,10 @@ class Detector:
         self.empty = not signs
         for group in signs:
             for text in group.phrases:
-                self._signs.add(_Phrase(text, "sign", group.id, group.kind, group.always, tuple(parse_phrase(text))))
+                self._signs.add(_Phrase(text, "sign", group.id, group.kind, group.always, parse_phrase(text)))
         for category, phrases in (("now", now), ("context", context), ("ask", ask), ("over", over), ("example", example)):
             for text in phrases:
-                self._markers.add(_Phrase(text, category, category, "", False, tuple(parse_phrase(text))))
+                self._markers.add(_Phrase(text, category, category, "", False, parse_phrase(text)))
 
     def hits(self, text: str) -> list[Hit]:
         """Every phrase found (signs, then markers, each in message order); nothing when no sign is found."""
