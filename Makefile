@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup axe chat test test-quick lint validate eval bench docs clean
+.PHONY: setup axe chat test test-quick lint validate eval urgency-model bench docs clean
 
 # Set-up prints one line; pip's own output (and the build backend's notes) only if it fails.
 $(STAMP): pyproject.toml
@@ -48,6 +48,10 @@ validate: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/regellots eval tests/eval/questions.yaml
+
+# Relearn the urgency model after changing its example sets (tests/eval/realistic/urgency-training.yaml).
+urgency-model: $(STAMP)
+	$(BIN)/regellots urgency-train --sets tests/eval/realistic/urgency-training.yaml --out knowledge/urgency-model.npz
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_latency.py

@@ -34,13 +34,14 @@ def _items(name: str) -> list[dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--misses", action="store_true", help="list the tune half's misses")
+    parser.add_argument("--phrases-only", action="store_true", help="the phrase vocabulary alone, without the learned model")
     parser.add_argument(
         "--set", default="urgency.yaml", help="the set in tests/eval/realistic/ (items without a half count as report half)"
     )
     args = parser.parse_args()
     knowledge, problems = load_knowledge(ROOT / "knowledge")
     assert knowledge is not None, problems
-    detect = knowledge.urgency_detector.detect
+    detect = knowledge.urgency_detector.from_phrases if args.phrases_only else knowledge.urgency_detector.detect
 
     def kind(text: str) -> str:
         found = detect(text)

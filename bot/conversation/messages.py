@@ -178,6 +178,12 @@ _T = {
         "Jag svarade först med {numbers} eftersom du skrev: {words}.",
         "I answered first with {numbers} because you wrote: {words}.",
     ),
+    "why_urgent_learned": (
+        "Jag svarade först med {numbers} eftersom ditt meddelande liknar de nödlägen jag har lärt mig känna igen "
+        "från exempel. Orden som vägde tyngst: {words}.",
+        "I answered first with {numbers} because your message reads like the emergencies I learned to recognise "
+        "from examples. The words that weighed most: {words}.",
+    ),
     "why_urgent_context": (
         "Ditt meddelande handlade också om {context}, men {now} tyder på att det händer nu.",
         "Your message was also about {context}, but {now} says it is happening now.",

@@ -58,7 +58,14 @@ def first(d: DialogueBase, state: ConversationState, text: str, rest: Callable[.
         return response
     lang = state.lang
     lead = urgent_reply(d, found, lang)
-    why = {"kind": found.kind, "signs": list(found.signs), "now": list(found.now), "context": list(found.context), "asks": list(found.asks)}
+    why = {
+        "kind": found.kind,
+        "signs": list(found.signs),
+        "now": list(found.now),
+        "context": list(found.context),
+        "asks": list(found.asks),
+        "learned": found.learned,
+    }
     fs = d.open_flow(state)
     if fs is not None:
         response = d._question_response(state, fs, [lead, Reply(t("resume", lang))])
@@ -86,7 +93,8 @@ def explain(d: DialogueBase, last: dict[str, object], lang: str) -> Reply | None
     if not isinstance(why, dict):
         return None
     words = ", ".join(f"”{w}”" for w in why.get("signs", []))
-    text = t("why_urgent", lang, numbers=_NUMBERS.get(str(why.get("kind")), "112"), words=words)
+    key = "why_urgent_learned" if why.get("learned") else "why_urgent"
+    text = t(key, lang, numbers=_NUMBERS.get(str(why.get("kind")), "112"), words=words)
     if why.get("context") and why.get("now"):
         text += " " + t("why_urgent_context", lang, context=", ".join(f"”{w}”" for w in why["context"]), now=", ".join(f"”{w}”" for w in why["now"]))
     return Reply(text)

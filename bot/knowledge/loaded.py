@@ -34,6 +34,7 @@ from bot.understanding.fulltext import tokens as fulltext_tokens
 from bot.understanding.matching import Matcher, Target
 from bot.understanding.situation import Found, SituationReader, facets
 from bot.understanding.urgency import Detector, SignGroup
+from bot.understanding.urgency_model import UrgencyModel
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class Knowledge:
     #: The compiled urgency vocabulary (empty when there is none, or when its phrases are malformed:
     #: validation then refuses the knowledge).
     urgency_detector: Detector = field(default_factory=Detector, repr=False)
+    #: Why the urgency model could not be read (validation reports it; the knowledge is then refused).
+    urgency_model_problem: str | None = None
     #: Dated parameters by id, and the table texts and rules read them through.
     parameters: dict[str, Parameter] = field(default_factory=dict, repr=False)
     parameter_table: ParameterTable = field(default_factory=ParameterTable, repr=False)
@@ -156,6 +159,8 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
             else:
                 duplicates.append(("urgency", "urgency", f.label, f.line("urgency")))
 
+    detector, model_problem, model_digest = build_detector(urgency, directory)
+    digest.update(model_digest)
     reader = SituationReader(situations)
     table = table_from(parameters)
     activate(table)
@@ -173,7 +178,8 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
         target_situations=_target_situations(tables, situations),
         duplicates=tuple(duplicates),
         urgency=urgency,
-        urgency_detector=build_detector(urgency),
+        urgency_detector=detector,
+        urgency_model_problem=model_problem,
         parameters=parameters,
         parameter_table=table,
         raw=raw,
@@ -181,11 +187,36 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
     )
 
 
-def build_detector(urgency: Urgency | None) -> Detector:
-    """The compiled urgency vocabulary; an empty one when there is none or a phrase is malformed
-    (validation reports the phrase with its file and line, and refuses the knowledge)."""
+def build_detector(urgency: Urgency | None, directory: Path) -> tuple[Detector, str | None, bytes]:
+    """The compiled urgency vocabulary with its learned model; an empty detector when there is none or a
+    phrase is malformed (validation reports the phrase with its file and line, and refuses the knowledge).
+    Also: why the model file could not be read (None if it could), and its bytes' digest for the version."""
     if urgency is None:
-        return Detector()
+        return Detector(), None, b""
+    model, problem, model_digest = None, None, b""
+    if urgency.model is not None:
+        path = directory / urgency.model.file
+        try:
+            model_digest = hashlib.sha256(path.read_bytes()).digest()
+            model = UrgencyModel.load(path)
+        except (OSError, ValueError) as exc:
+            problem = f"{urgency.model.file}: {exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)
+    try:
+        detector = Detector(
+            [SignGroup(g.id, g.kind, g.phrases, g.always) for g in urgency.signs],
+            urgency.now,
+            urgency.context,
+            urgency.ask,
+            urgency.gap,
+            urgency.over,
+            urgency.example,
+            model=model,
+            threshold=urgency.model.threshold if urgency.model else 1.0,
+            veto=urgency.model.veto if urgency.model else 0.0,
+        )
+    except ValueError:
+        detector = Detector()
+    return detector, problem, model_digest
     try:
         return Detector(
             [SignGroup(g.id, g.kind, g.phrases, g.always) for g in urgency.signs],

@@ -361,6 +361,16 @@ class UrgencyReplies(Strict):
     medical: UrgencyReply
 
 
+class UrgencyModelFile(Strict):
+    """The learned reading (bot/understanding/urgency_model.py): weights learned from the urgency example sets."""
+
+    file: NonEmpty = Field(description="A file in the knowledge directory, written by `regellots urgency-train`.")
+    threshold: float = Field(0.6, gt=0, lt=1, description="A kind is found when the model gives it at least this probability.")
+    veto: float = Field(
+        0.1, ge=0, lt=1, description="A phrase's finding stands unless the model gives its kind less than this (a mere mention)."
+    )
+
+
 class Urgency(Strict):
     """Urgency first: the vocabulary that recognises an emergency in a message, and the replies."""
 
@@ -380,6 +390,7 @@ class Urgency(Strict):
         "word, vetoes every sign in the same sentence, first-person (always) ones too.",
     )
     gap: int = Field(2, ge=0, le=5, description="At most this many other words between two words of a phrase.")
+    model: UrgencyModelFile | None = Field(None, description="The learned reading beside the phrases; without it, the phrases alone decide.")
     replies: UrgencyReplies
     reviewed: date
 

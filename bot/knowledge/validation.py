@@ -218,6 +218,8 @@ def _urgency(k: Knowledge) -> list[Problem]:
             out += _phrase_problem(f, line, f"urgency.{name}", phrase)
     if not any(g.kind == "emergency" for g in u.signs):
         out.append(Problem(f, line, "urgency: needs at least one sign group of kind 'emergency'"))
+    if k.urgency_model_problem:
+        out.append(Problem(f, line, f"urgency.model: {k.urgency_model_problem} (write it with `regellots urgency-train`, or remove `model:`)"))
     for reply_kind in ("emergency", "suicide"):
         reply = getattr(u.replies, reply_kind)
         for lang in ("sv", "en"):

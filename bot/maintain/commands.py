@@ -59,6 +59,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--limit", type=int, default=50, help="show at most this many groups (default 50)")
     p.add_argument("--json", action="store_true", help="one JSON document")
 
+    p = sub.add_parser("urgency-train", help="learn the urgency model from the example sets (needs the train extra)")
+    p.add_argument("--sets", type=Path, default=Path("tests/eval/realistic/urgency-training.yaml"), help="the manifest of example sets")
+    p.add_argument("--out", type=Path, default=Path("urgency-model.npz"), help="where to write the model (default ./urgency-model.npz)")
+
     p = sub.add_parser("schema", help="write JSON Schemas of the knowledge and test files, for editors")
     p.add_argument("--out", type=Path, default=None, help="directory (default: DIR/_schema with --link DIR, else ./_schema)")
     p.add_argument("--link", type=Path, default=None, metavar="DIR", help="also add the schema line to every YAML file under DIR that lacks it")
@@ -193,6 +197,21 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
         _out(json.dumps({"since": since_text.strip() or None, "total": sum(g.count for g in groups), "groups": [g.as_dict() for g in groups[: args.limit]]}, ensure_ascii=False, indent=2))
     else:
         _out(report(groups, since_text, args.limit))
+    return 0
+
+
+@command("urgency-train")
+def cmd_urgency_train(args: argparse.Namespace) -> int:
+    from bot.maintain.urgency_training import examples, train
+
+    if not args.sets.is_file():
+        print(f"{args.sets}: no such manifest", file=sys.stderr)
+        return 2
+    sets = examples(args.sets)
+    model = train(sets)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(args.out)
+    print(f"wrote {args.out}: {len(model.terms)} features learned from {len(sets)} messages")
     return 0
 
 

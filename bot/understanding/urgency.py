@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bot.understanding import textnorm
+from bot.understanding.urgency_model import UrgencyModel
 
 KINDS = ("emergency", "suicide", "medical")
 #: Which kind wins when several match.
@@ -160,6 +161,8 @@ class Found:
     asks: tuple[str, ...] = ()  # for medical: the question markers
     #: A context marker (work, product, regulation) is in the message: it may also ask a regulatory question.
     work: bool = False
+    #: Found by the learned model (the phrases found nothing, or less): `signs` are then the words that weighed most.
+    learned: bool = False
 
 
 @dataclass
@@ -198,8 +201,16 @@ class Detector:
         gap: int = 2,
         over: Sequence[str] = (),
         example: Sequence[str] = (),
+        model: UrgencyModel | None = None,
+        threshold: float = 1.0,
+        veto: float = 0.0,
     ) -> None:
         self.gap = gap
+        #: The learned reading (urgency_model.py): finds what no phrase describes, and vetoes a phrase's
+        #: finding that it reads as a mere mention (its kind below `veto`).
+        self.model = model
+        self.threshold = threshold
+        self.veto = veto
         #: Two indexes: signs first; the markers are looked for only when a sign was found, so a
         #: message with no sign (nearly all of them) costs one dictionary look-up per word.
         self._signs = _Index()
@@ -218,6 +229,19 @@ class Detector:
         """Every phrase found (signs, then markers, each in message order); nothing when no sign is found."""
         if self.empty or not text:
             return []
+        originals, words, sentences, clauses = self._tokens(text)
+        signs = self._scan(0, self._signs, originals, words, sentences, clauses)
+        return signs + self._scan(1, self._markers, originals, words, sentences, clauses) if signs else []
+
+    def context_words(self, text: str) -> tuple[str, ...]:
+        """The message's work, product or regulation words (context markers)."""
+        if self.empty or not text:
+            return ()
+        hits = self._scan(1, self._markers, *self._tokens(text))
+        return _unique(h.words for h in hits if h.phrase.category == "context")
+
+    def _tokens(self, text: str) -> tuple[list[str], list[str], list[int], list[int]]:
+        """The words as written, folded, and each word's sentence and comma part."""
         lowered = _drop_apostrophes(text.lower())
         # Fast fold of the whole text: decompose, keep ASCII (å → a, é → e). A word that loses
         # letters this way changes the word count, and that sentence is then folded word by word.
@@ -240,8 +264,7 @@ class Detector:
             originals += tokens
             words += folded_tokens
             sentences += [sentence] * len(tokens)
-        signs = self._scan(0, self._signs, originals, words, sentences, clauses)
-        return signs + self._scan(1, self._markers, originals, words, sentences, clauses) if signs else []
+        return originals, words, sentences, clauses
 
     def _scan(
         self, which: int, index: _Index, originals: list[str], words: list[str], sentences: list[int], clauses: list[int]
@@ -277,6 +300,26 @@ class Detector:
         return None
 
     def detect(self, text: str) -> Found | None:
+        """The phrases' finding, weighed with the learned model's reading when there is one."""
+        found = self.from_phrases(text)
+        if self.model is None or not text:
+            return found
+        p = self.model.probabilities(text)
+        learned = next((k for k in sorted(PRIORITY, key=PRIORITY.__getitem__) if p[k] >= self.threshold), None)
+        if found is not None and p[found.kind] >= self.veto:
+            if learned is not None and PRIORITY[learned] < PRIORITY[found.kind]:
+                return self._learned(text, learned, found.work)  # e.g. phrases: medical question; model: suicide
+            return found
+        if learned is None:
+            return None
+        return self._learned(text, learned, bool(self.context_words(text)))
+
+    def _learned(self, text: str, kind: str, work: bool) -> Found:
+        assert self.model is not None
+        return Found(kind=kind, signs=self.model.evidence(text, kind), groups=("learned",), work=work, learned=True)
+
+    def from_phrases(self, text: str) -> Found | None:
+        """What the phrase vocabulary alone finds."""
         hits = self.hits(text)
         signs = [h for h in hits if h.phrase.category == "sign"]
         if not signs:
