@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup axe chat test test-quick lint validate eval urgency-model bench docs clean
+.PHONY: setup axe chat test test-quick lint validate eval urgency-model route-model bench docs clean
 
 # Set-up prints one line; pip's own output (and the build backend's notes) only if it fails.
 $(STAMP): pyproject.toml
@@ -52,6 +52,10 @@ eval: $(STAMP)
 # Relearn the urgency model after changing its example sets (tests/eval/realistic/urgency-training.yaml).
 urgency-model: $(STAMP)
 	$(BIN)/regellots urgency-train --sets tests/eval/realistic/urgency-training.yaml --out knowledge/urgency-model.npz
+
+# Relearn the routing reading after changing phrasings, entries or the tune sets (route-training.yaml).
+route-model: $(STAMP)
+	$(BIN)/regellots route-train --sets tests/eval/realistic/route-training.yaml --out knowledge/route-model.npz
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_latency.py

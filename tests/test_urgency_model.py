@@ -16,8 +16,9 @@ import yaml
 from bot.conversation.engine import Engine
 from bot.knowledge import Knowledge, load_knowledge
 from bot.maintain.urgency_training import examples, knowledge_texts, train
+from bot.understanding.learned import features
 from bot.understanding.pipeline import Incoming
-from bot.understanding.urgency_model import CLASSES, UrgencyModel, features
+from bot.understanding.urgency_model import CLASSES, UrgencyModel
 
 from .conftest import FIXTURE_KB, SHIPPED_KB, TESTS
 
@@ -52,7 +53,7 @@ def retrained() -> UrgencyModel:
 def test_the_shipped_model_is_what_the_listed_sets_give(retrained: UrgencyModel) -> None:
     shipped = UrgencyModel.load(SHIPPED_KB / "urgency-model.npz")
     stale = "knowledge/urgency-model.npz is out of date (a set or the knowledge's phrasings changed): run `make urgency-model`"
-    assert shipped.terms == retrained.terms and np.allclose(shipped.idf, retrained.idf), stale
+    assert shipped.model.terms == retrained.model.terms and np.allclose(shipped.model.idf, retrained.model.idf), stale
     # The solver's last digits may differ between machines (their BLAS); what it reads may not.
     texts = [e.text for e in examples(MANIFEST)] + [i["text"] for i in _items("urgency_blind5.yaml")]
     worst = max(abs(shipped.probabilities(t)[c] - retrained.probabilities(t)[c]) for t in texts for c in CLASSES)
@@ -158,7 +159,7 @@ def test_without_a_model_the_phrases_alone_decide(kbdir: Path) -> None:
 def test_a_changed_model_changes_the_knowledge_version(kbdir: Path) -> None:
     before, _ = load_knowledge(kbdir)
     model = UrgencyModel.load(kbdir / "urgency-model.npz")
-    model.intercept = model.intercept + 0.001
+    model.model.intercept = model.model.intercept + 0.001
     model.save(kbdir / "urgency-model.npz")
     after, _ = load_knowledge(kbdir)
     assert before is not None and after is not None and before.version != after.version

@@ -20,9 +20,9 @@ from bot.conversation.messages import t
 from bot.conversation.replies import Option, Reply, Response
 from bot.knowledge.kinds import BY_NAME
 from bot.state.records import ConversationState
-from bot.understanding.decision import MIDFLOW_ANSWER_SCORE, SEARCH_LIMIT, Decision, decide
+from bot.understanding.decision import AGREE, MIDFLOW_ANSWER_SCORE, SEARCH_LIMIT, SURE_SCORE, Decision, decide
 from bot.understanding.fit import contradicted
-from bot.understanding.followup import is_contact_question, looks_like_followup
+from bot.understanding.followup import is_contact_question, looks_like_followup, stands_alone
 from bot.understanding.matching import Match, Target
 from bot.understanding.pipeline import MAX_CHARS, PLACEHOLDERS, Incoming
 from bot.understanding.textnorm import plain
@@ -107,8 +107,10 @@ class Dialogue(Commands, FlowRunner, Explain):
         query = PLACEHOLDERS.sub(" ", text)
         state.described = {f.situation: f.words for f in self.k.situation_reader.read(query)}
         matches = self.k.matcher.search(query, limit=SEARCH_LIMIT)
-        second = self.k.fulltext.rank(query, limit=SEARCH_LIMIT)
-        decision = self._unless_contradicted(decide(matches, second, asked=query), query, matches)
+        ranked = self._second(query)
+        second = [key for key, _ in ranked]
+        decision = self._weighed_with_learned(decide(matches, second, asked=query), matches, ranked)
+        decision = self._unless_contradicted(decision, query, matches)
         if self._last_entry(state) is not None:
             followup = self._followup(state, query, decision, matches)
             if followup is not None:
@@ -121,7 +123,8 @@ class Dialogue(Commands, FlowRunner, Explain):
             response = self._open(state, decision.answer.target, decision.answer, decision.also)
             key = decision.answer.target.key
             if state.last is not None and state.last.get("id") == decision.answer.target.id and key in second:
-                state.last["second"] = second.index(key) + 1  # for `why`: where the whole-text reading put it
+                state.last["second"] = second.index(key) + 1  # for `why`: where the second reading put it
+                state.last["learned"] = self.k.route_model is not None
             return response
         if decision.candidates:
             # For `why`: what each reading put first, and how sure the matcher was (the reason to ask).
@@ -131,9 +134,52 @@ class Dialogue(Commands, FlowRunner, Explain):
                 "first": first.target.key if first else None,
                 "score": first.score if first else None,
                 "second": second[0] if second else None,
+                "learned": self.k.route_model is not None,
             }
             return self._clarify(state, decision.candidates)
         return self._fallback(state)
+
+    def _second(self, query: str) -> list[tuple[str, float]]:
+        """The second reading's ranking of target keys with their probabilities: the learned reading when the
+        knowledge has one (knowledge/routing.yaml), else the whole-text index (no probabilities: 0)."""
+        if self.k.route_model is None:
+            return [(key, 0.0) for key in self.k.fulltext.rank(query, limit=SEARCH_LIMIT)]
+        return self.k.route_model.ranked(query, SEARCH_LIMIT)
+
+    def _weighed_with_learned(self, decision: Decision, matches: list[Match], ranked: list[tuple[str, float]]) -> Decision:
+        """The learned reading's say over the decision: sure of itself, it answers (an out-of-scope entry too);
+        otherwise an answer it does not rank near the top becomes a question. Entries it has not learned yet
+        (added since) are left to the phrasings."""
+        model, routing = self.k.route_model, self.k.routing
+        if model is None or routing is None or routing.model is None:
+            return decision
+        if not matches or matches[0].length == 0:
+            # A short question is the phrasings' to read: they name its words exactly, where a model over
+            # hundreds of entries spreads a keyword thin ("municipality", "AI-förordningen").
+            return decision
+        second = [key for key, _ in ranked]
+        if not second:
+            return decision
+        confident, sure = routing.model.confident, ranked[0][1]
+        best, answer = second[0], decision.answer
+        if answer is not None and answer.target.key == best:
+            return decision
+        by_key = {m.target.key: m for m in matches}
+        # Most of the reading's weight on areas the bot does not cover: say so, with the likeliest of them.
+        outside = [(key, p) for key, p in ranked if key.startswith("out_of_scope:")]
+        if outside and sum(p for _, p in outside) >= routing.model.out_of_scope:
+            return Decision(answer=by_key.get(outside[0][0]) or Match(Target(*outside[0][0].split(":", 1)), outside[0][1], ""))
+        learned = by_key.get(best) or Match(Target(*best.split(":", 1)), sure, "")
+        nothing = answer is None and not decision.candidates
+        if sure >= (2 * confident if nothing else confident):
+            # Where the phrasings found nothing at all, only a surer reading answers, and never with a redirect.
+            if not (nothing and learned.target.kind == "out_of_scope"):
+                return Decision(answer=learned)
+        if answer is None or answer.target.key not in model.known or answer.target.key in second[:AGREE] or answer.score >= SURE_SCORE:
+            return decision
+        # The readings disagree and neither is sure: ask which was meant, the phrasings' answer first.
+        offered = [answer] + [by_key.get(k) or Match(Target(*k.split(":", 1)), 0.0, "") for k in second[:2] if k != answer.target.key]
+        return Decision(candidates=[m for m in offered if m.target.kind != "out_of_scope"][:3])
 
     def _unless_contradicted(self, decision: Decision, query: str, matches: list[Match]) -> Decision:
         """A confident answer whose situation contradicts the message's (another setting, another kind of thing)
@@ -162,6 +208,8 @@ class Dialogue(Commands, FlowRunner, Explain):
             return None
         if is_contact_question(query):
             return self._contacts(state, last)
+        if stands_alone(query):
+            return None
         if alone.answer is not None and (not looks_like_followup(query) or alone.answer.score >= OWN_QUESTION):
             return None  # a question of its own ("and what is lex Sarah?" names its entry outright)
         if not matches:
@@ -169,7 +217,7 @@ class Dialogue(Commands, FlowRunner, Explain):
         # The same question with a change: search the message together with what the last answer was about.
         context = BY_NAME[last.kind].title(self.k.table(last.kind)[last.id], state.lang)
         combined = self.k.matcher.search(f"{query} {context}", limit=SEARCH_LIMIT)
-        second = self.k.fulltext.rank(f"{query} {context}", limit=SEARCH_LIMIT)
+        second = [key for key, _ in self._second(f"{query} {context}")]
         if all(m.target != last for m in matches):
             # The message itself does not point back to the last answer: it asks for something next to it
             # ("gäller det kommuner också?", "what about private providers?"), so the last answer is no candidate.

@@ -46,7 +46,7 @@ class Explain(DialogueBase):
             if last.get("phrasing"):
                 text += "\n" + t("why_phrasing", lang, phrasing=last["phrasing"])
             if isinstance(last.get("second"), int):
-                text += "\n" + t("why_second", lang, rank=last["second"])
+                text += "\n" + t("why_second_learned" if last.get("learned") else "why_second", lang, rank=last["second"])
             context = str(last.get("context") or "").split(":", 1)
             if len(context) == 2 and self._exists(context[0], context[1]):
                 text += "\n" + t("why_context", lang, title=cards.target_title(k, context[0], context[1], lang))
@@ -69,7 +69,8 @@ class Explain(DialogueBase):
         score = last.get("score")
         percent = round(100 * score) if isinstance(score, (int, float)) else 0
         if titles[0] and titles[1] and keys[0] != keys[1]:
-            return t("why_clarify_disagree", lang, first=titles[0], second=titles[1], score=percent)
+            key = "why_clarify_disagree_learned" if last.get("learned") else "why_clarify_disagree"
+            return t(key, lang, first=titles[0], second=titles[1], score=percent)
         return t("why_clarify_weak", lang, first=titles[0] or titles[1], score=percent) if titles[0] or titles[1] else t("why_nothing", lang)
 
     def _situation_line(self, lang: str) -> str:

@@ -130,6 +130,14 @@ _T = {
         "Svarens hela texter, lästa mot ditt meddelande, pekade också hit (plats {rank}).",
         "Reading the entries' whole texts against your message pointed here too (place {rank}).",
     ),
+    "why_second_learned": (
+        "Läsningen som har lärt sig av exempel på hur folk frågar pekade också hit (plats {rank}).",
+        "The reading learned from examples of how people ask pointed here too (place {rank}).",
+    ),
+    "why_clarify_disagree_learned": (
+        "Jag frågade i stället för att svara: frågornas formuleringar pekade mest på ”{first}” ({score} %), läsningen som har lärt sig av exempel på hur folk frågar på ”{second}”. När de två läsningarna inte är överens frågar jag hellre än gissar.",
+        "I asked instead of answering: the phrasings pointed most to “{first}” ({score} %), the reading learned from examples of how people ask to “{second}”. When the two readings disagree, I ask rather than guess.",
+    ),
     "why_close": ("Det här låg också nära: {titles}.", "These came close too: {titles}."),
     "why_clarify_disagree": (
         "Jag frågade i stället för att svara: frågornas formuleringar pekade mest på ”{first}” ({score} %), svarens hela texter på ”{second}”. När de två läsningarna inte är överens frågar jag hellre än gissar.",

@@ -94,5 +94,5 @@ KINDS: tuple[Kind, ...] = (
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
 BY_SECTION: dict[str, Kind] = {k.section: k for k in KINDS}
 #: Sections of a knowledge file that hold something else than entries with ids.
-OTHER_SECTIONS = ("rules", "synonyms", "menu", "situations", "urgency", "parameters")
+OTHER_SECTIONS = ("rules", "synonyms", "menu", "situations", "urgency", "routing", "parameters")
 SECTIONS: tuple[str, ...] = (*(k.section for k in KINDS), *OTHER_SECTIONS)

@@ -8,9 +8,10 @@ files is `loading.load_knowledge`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.knowledge.kinds import BY_NAME, KINDS, Kind
 from bot.knowledge.loader import ParsedFile
@@ -22,6 +23,7 @@ from bot.knowledge.model import (
     OutOfScope,
     Parameter,
     Regulation,
+    Routing,
     Rule,
     Situation,
     Synonym,
@@ -32,9 +34,12 @@ from bot.knowledge.parameters import ParameterTable, activate, table_from
 from bot.understanding.fulltext import FullText, texts_of
 from bot.understanding.fulltext import tokens as fulltext_tokens
 from bot.understanding.matching import Matcher, Target
+from bot.understanding.route_model import RouteModel
 from bot.understanding.situation import Found, SituationReader, facets
 from bot.understanding.urgency import Detector, SignGroup
 from bot.understanding.urgency_model import UrgencyModel
+
+M = TypeVar("M")
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,10 @@ class Knowledge:
     urgency_detector: Detector = field(default_factory=Detector, repr=False)
     #: Why the urgency model could not be read (validation reports it; the knowledge is then refused).
     urgency_model_problem: str | None = None
+    #: The learned routing reading (None: the knowledge base has none, and the whole-text index is the second reading).
+    routing: Routing | None = None
+    route_model: RouteModel | None = field(default=None, repr=False)
+    route_model_problem: str | None = None
     #: Dated parameters by id, and the table texts and rules read them through.
     parameters: dict[str, Parameter] = field(default_factory=dict, repr=False)
     parameter_table: ParameterTable = field(default_factory=ParameterTable, repr=False)
@@ -107,6 +116,7 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
     situations: dict[str, Situation] = {}
     menu: list[str] = []
     urgency: Urgency | None = None
+    routing: Routing | None = None
     where: dict[tuple[str, str], tuple[str, int]] = {}
     raw: dict[tuple[str, str], Any] = {}
     duplicates: list[tuple[str, str, str, int]] = []
@@ -158,9 +168,17 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
                 where[("urgency", "urgency")] = (f.label, f.line("urgency"))
             else:
                 duplicates.append(("urgency", "urgency", f.label, f.line("urgency")))
+        if c.routing is not None:
+            if routing is None:
+                routing = c.routing
+                where[("routing", "routing")] = (f.label, f.line("routing"))
+            else:
+                duplicates.append(("routing", "routing", f.label, f.line("routing")))
 
     detector, model_problem, model_digest = build_detector(urgency, directory)
     digest.update(model_digest)
+    route_model, route_problem, route_digest = _read_model(directory, routing.model.file if routing and routing.model else None, RouteModel.load)
+    digest.update(route_digest)
     reader = SituationReader(situations)
     table = table_from(parameters)
     activate(table)
@@ -180,11 +198,28 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
         urgency=urgency,
         urgency_detector=detector,
         urgency_model_problem=model_problem,
+        routing=routing,
+        route_model=route_model,
+        route_model_problem=route_problem,
         parameters=parameters,
         parameter_table=table,
         raw=raw,
         **tables,
     )
+
+
+def _read_model(directory: Path, name: str | None, load: Callable[[Path], M]) -> tuple[M | None, str | None, bytes]:
+    """A learned model's file: the model, or why it could not be read, and its bytes' digest (for the version)."""
+    if name is None:
+        return None, None, b""
+    path = directory / name
+    try:
+        digest = hashlib.sha256(path.read_bytes()).digest()
+        return load(path), None, digest
+    except OSError as exc:
+        return None, f"{name}: {exc.strerror or exc}", b""
+    except ValueError as exc:
+        return None, str(exc), b""
 
 
 def build_detector(urgency: Urgency | None, directory: Path) -> tuple[Detector, str | None, bytes]:
@@ -193,14 +228,7 @@ def build_detector(urgency: Urgency | None, directory: Path) -> tuple[Detector, 
     Also: why the model file could not be read (None if it could), and its bytes' digest for the version."""
     if urgency is None:
         return Detector(), None, b""
-    model, problem, model_digest = None, None, b""
-    if urgency.model is not None:
-        path = directory / urgency.model.file
-        try:
-            model_digest = hashlib.sha256(path.read_bytes()).digest()
-            model = UrgencyModel.load(path)
-        except (OSError, ValueError) as exc:
-            problem = f"{urgency.model.file}: {exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)
+    model, problem, model_digest = _read_model(directory, urgency.model.file if urgency.model else None, UrgencyModel.load)
     try:
         detector = Detector(
             [SignGroup(g.id, g.kind, g.phrases, g.always) for g in urgency.signs],

@@ -414,6 +414,31 @@ class Parameter(Strict):
     reviewed: date
 
 
+class RouteModelFile(Strict):
+    """The learned routing reading (bot/understanding/route_model.py): weights learned from the knowledge's
+    phrasings and the realistic example messages."""
+
+    file: NonEmpty = Field(description="A file in the knowledge directory, written by `regellots route-train`.")
+    confident: float = Field(
+        0.2,
+        gt=0,
+        lt=1,
+        description="From this probability the learned reading answers on its own, even where the phrasings point elsewhere.",
+    )
+    out_of_scope: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="From this summed probability of the out-of-scope entries, the message is out of scope (unless both readings agree on another entry).",
+    )
+
+
+class Routing(Strict):
+    """How first messages are read beyond the phrasings."""
+
+    model: RouteModelFile | None = None
+
+
 class KnowledgeFile(Strict):
     """One YAML file. Any file may hold any of these sections."""
 
@@ -429,3 +454,4 @@ class KnowledgeFile(Strict):
     parameters: list[Parameter] = []
     menu: list[Id] = Field([], description="Flow or topic ids offered in the main menu, in order.")
     urgency: Urgency | None = Field(None, description="Urgency first: emergencies, suicidal thoughts, personal medical questions (one file only).")
+    routing: Routing | None = Field(None, description="The learned reading of first messages (one file only).")

@@ -12,7 +12,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from bot.knowledge.kinds import BY_SECTION
+from bot.knowledge.kinds import BY_SECTION, KINDS
 from bot.knowledge.loaded import Knowledge
 from bot.knowledge.model import END, Condition, Flow, Node
 from bot.knowledge.paramcheck import check_parameters, did_you_mean
@@ -35,6 +35,7 @@ def validate(k: Knowledge, *, check_collisions: bool = False, check_rules: bool 
         problems += found
     problems += _rule_facts(k)
     problems += _urgency(k)
+    problems += _routing(k)
     problems += check_parameters(k)
     if check_rules and not graph_errors:
         problems += rule_checker(k)
@@ -195,6 +196,26 @@ def _rule_facts(k: Knowledge) -> list[Problem]:
                 if fact in values and _key(value) not in values[fact] and fact not in numeric:
                     choices = ", ".join(sorted(_show(v) for _, v in values[fact]))
                     out.append(Problem(f, line, f"rule '{rule.id}': compares fact '{fact}' with {value!r}, which no answer sets (answers set: {choices})"))
+    return out
+
+
+def _routing(k: Knowledge) -> list[Problem]:
+    """The learned routing reading: its file must be readable; entries it does not know (added since it was
+    learned) are answered from the phrasings alone until it is learned again."""
+    if k.routing is None or k.routing.model is None:
+        return []
+    f, line = _at(k, "routing", "routing")
+    if k.route_model_problem:
+        return [Problem(f, line, f"routing.model: {k.route_model_problem} (write it with `regellots route-train`, or remove `model:`)")]
+    assert k.route_model is not None
+    entries = {f"{kind.name}:{eid}" for kind in KINDS for eid in k.table(kind.name)}
+    unknown = sorted(entries - k.route_model.known)
+    gone = sorted(k.route_model.known - entries)
+    out = []
+    if unknown:
+        out.append(Problem(f, line, f"routing.model does not know {len(unknown)} entr{'y' if len(unknown) == 1 else 'ies'} ({', '.join(unknown[:5])}{', …' if len(unknown) > 5 else ''}): run `make route-model`", "warning"))
+    if gone:
+        out.append(Problem(f, line, f"routing.model names {len(gone)} entr{'y' if len(gone) == 1 else 'ies'} the knowledge no longer has ({', '.join(gone[:5])}): run `make route-model`", "warning"))
     return out
 
 

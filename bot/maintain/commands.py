@@ -63,6 +63,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--sets", type=Path, default=Path("tests/eval/realistic/urgency-training.yaml"), help="the manifest of example sets")
     p.add_argument("--out", type=Path, default=Path("urgency-model.npz"), help="where to write the model (default ./urgency-model.npz)")
 
+    p = sub.add_parser("route-train", help="learn the routing reading from the knowledge and the tune sets (needs the train extra)")
+    p.add_argument("--sets", type=Path, default=Path("tests/eval/realistic/route-training.yaml"), help="the manifest")
+    p.add_argument("--out", type=Path, default=Path("route-model.npz"), help="where to write the model (default ./route-model.npz)")
+
     p = sub.add_parser("schema", help="write JSON Schemas of the knowledge and test files, for editors")
     p.add_argument("--out", type=Path, default=None, help="directory (default: DIR/_schema with --link DIR, else ./_schema)")
     p.add_argument("--link", type=Path, default=None, metavar="DIR", help="also add the schema line to every YAML file under DIR that lacks it")
@@ -211,7 +215,21 @@ def cmd_urgency_train(args: argparse.Namespace) -> int:
     model = train(sets)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
-    print(f"wrote {args.out}: {len(model.terms)} features learned from {len(sets)} messages")
+    print(f"wrote {args.out}: {len(model.model.terms)} features learned from {len(sets)} messages")
+    return 0
+
+
+@command("route-train")
+def cmd_route_train(args: argparse.Namespace) -> int:
+    from bot.maintain.route_training import train
+
+    if not args.sets.is_file():
+        print(f"{args.sets}: no such manifest", file=sys.stderr)
+        return 2
+    model, count = train(args.sets)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(args.out)
+    print(f"wrote {args.out}: {len(model.model.classes)} entries, {len(model.model.terms)} features, learned from {count} texts")
     return 0
 
 

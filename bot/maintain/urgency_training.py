@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 
-from bot.understanding.urgency_model import CLASSES, UrgencyModel, features
+from bot.maintain.learning import fit
+from bot.understanding.urgency_model import CLASSES, UrgencyModel
 
 #: Regularisation (inverse strength) and the smallest number of messages a feature must occur in.
 C = 10.0
@@ -94,25 +94,8 @@ def _items(path: Path) -> list[dict[str, Any]]:
 
 
 def train(train_on: list[Example]) -> UrgencyModel:
-    try:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise SystemExit("training the urgency model needs scikit-learn: pip install -e '.[train]'") from exc
-
-    vectoriser = TfidfVectorizer(analyzer=features, sublinear_tf=True, min_df=MIN_DF)
-    x = vectoriser.fit_transform([e.text for e in train_on])
-    y = np.array([e.kind for e in train_on])
     # Balanced: emergencies are rarer than work messages in the sets, and missing one costs most.
-    clf = LogisticRegression(C=C, max_iter=5000, class_weight="balanced").fit(x, y)
-    if tuple(clf.classes_) != CLASSES:
-        raise SystemExit(f"the sets must hold every kind {list(CLASSES)}; they hold {list(clf.classes_)}")
-    terms = vectoriser.get_feature_names_out().tolist()
-    model = UrgencyModel(terms, vectoriser.idf_, clf.coef_, clf.intercept_, tuple(clf.classes_))
-    # The reader must give what scikit-learn gives, or the shipped weights would mean something else.
-    expected = clf.predict_proba(x)
-    for row, example in zip(expected[:200], train_on[:200], strict=False):
-        got = model.probabilities(example.text)
-        if max(abs(got[c] - p) for c, p in zip(CLASSES, row, strict=True)) > 1e-9:
-            raise SystemExit("the model reader disagrees with scikit-learn; not written")
-    return model
+    model = fit([e.text for e in train_on], [e.kind for e in train_on], c=C, min_df=MIN_DF, balanced=True)
+    if model.classes != CLASSES:
+        raise SystemExit(f"the sets must hold every kind {list(CLASSES)}; they hold {list(model.classes)}")
+    return UrgencyModel(model)

@@ -26,10 +26,18 @@ _OPENERS = (
 )  # fmt: skip
 #: Longest message (in words) read as a follow-up without an opening word.
 SHORT_FOLLOWUP = 6
+#: From this many words, a message that does not open like a follow-up describes a situation of its own.
+OWN_SITUATION = 16
 
 
 def is_contact_question(text: str) -> bool:
     return bool(_CONTACT.search(text.strip())) and len(words(text)) <= 10
+
+
+def stands_alone(text: str) -> bool:
+    """A long message that does not continue the last one: read on its own, never in the last answer's context."""
+    low = " ".join(text.lower().split())
+    return len(words(fold(low))) >= OWN_SITUATION and not low.startswith(_OPENERS)
 
 
 def looks_like_followup(text: str) -> bool:
