@@ -107,7 +107,7 @@ class Dialogue(Commands, FlowRunner, Explain):
         query = PLACEHOLDERS.sub(" ", text)
         state.described = {f.situation: f.words for f in self.k.situation_reader.read(query)}
         matches = self.k.matcher.search(query, limit=SEARCH_LIMIT)
-        ranked = self._second(query)
+        ranked = self._second(query, long=bool(matches) and matches[0].length > 0)
         second = [key for key, _ in ranked]
         decision = self._weighed_with_learned(decide(matches, second, asked=query), matches, ranked)
         decision = self._unless_contradicted(decision, query, matches)
@@ -139,10 +139,11 @@ class Dialogue(Commands, FlowRunner, Explain):
             return self._clarify(state, decision.candidates)
         return self._fallback(state)
 
-    def _second(self, query: str) -> list[tuple[str, float]]:
-        """The second reading's ranking of target keys with their probabilities: the learned reading when the
-        knowledge has one (knowledge/routing.yaml), else the whole-text index (no probabilities: 0)."""
-        if self.k.route_model is None:
+    def _second(self, query: str, long: bool) -> list[tuple[str, float]]:
+        """The second reading's ranking of target keys with their probabilities: for a long message the learned
+        reading when the knowledge has one (knowledge/routing.yaml), else the whole-text index (probabilities 0).
+        A short question's words are few: the whole-text index ranks them as well, and costs a fifth."""
+        if self.k.route_model is None or not long:
             return [(key, 0.0) for key in self.k.fulltext.rank(query, limit=SEARCH_LIMIT)]
         return self.k.route_model.ranked(query, SEARCH_LIMIT)
 
@@ -217,7 +218,7 @@ class Dialogue(Commands, FlowRunner, Explain):
         # The same question with a change: search the message together with what the last answer was about.
         context = BY_NAME[last.kind].title(self.k.table(last.kind)[last.id], state.lang)
         combined = self.k.matcher.search(f"{query} {context}", limit=SEARCH_LIMIT)
-        second = [key for key, _ in self._second(f"{query} {context}")]
+        second = [key for key, _ in self._second(f"{query} {context}", long=True)]
         if all(m.target != last for m in matches):
             # The message itself does not point back to the last answer: it asks for something next to it
             # ("gäller det kommuner också?", "what about private providers?"), so the last answer is no candidate.

@@ -12,7 +12,6 @@ and `evidence` can name the words that weighed most.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from pathlib import Path
@@ -85,8 +84,14 @@ class LinearModel:
         self.intercept = intercept.astype(np.float64)
         self.classes = tuple(classes)
         self.indptr = indptr.astype(np.int64)
-        self.rows = rows.astype(np.int64)
+        self.rows = rows.astype(np.int16 if len(classes) < 2**15 else np.int32)  # kept small: 10^5–10^6 weights
         self.weights = weights.astype(np.float64)
+        #: A few classes (urgency): all weights as one (classes × features) matrix, read by columns, faster.
+        self._dense: np.ndarray | None = None
+        if len(classes) <= 8:
+            self._dense = np.zeros((len(classes), len(terms)))
+            cols = np.repeat(np.arange(len(terms)), np.diff(self.indptr))
+            self._dense[self.rows.astype(np.int64), cols] = self.weights
         #: A digest of what the model was learned from (bot/maintain/learning.py), to tell when it is out of date.
         self.source = source
         #: word → the feature ids of the word and its letter groups (unknown ones left out); bounded.
@@ -144,39 +149,35 @@ class LinearModel:
     def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The message's known features (ids) and their TF-IDF values (unit length)."""
         words = _WORDS.findall(fold(text))
-        counts: dict[int, int] = {}
+        ids: list[int] = []
         for w in words:
-            for i in self._ids(w):
-                counts[i] = counts.get(i, 0) + 1
-        index = self.index
+            ids += self._ids(w)
+        get = self.index.get
         for a, b in zip(words, words[1:], strict=False):
-            pair = index.get(f"b:{a} {b}")
+            pair = get(f"b:{a} {b}")
             if pair is not None:
-                counts[pair] = counts.get(pair, 0) + 1
-        if not counts:
+                ids.append(pair)
+        if not ids:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        ids = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float64, count=len(counts))
-        values = tf * self.idf[ids]
-        return ids, values / np.linalg.norm(values)
-
-    def _columns(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For each feature id: where its weights are (positions into rows/weights), and which feature each came from."""
-        starts, ends = self.indptr[ids], self.indptr[ids + 1]
-        lengths = ends - starts
-        if not lengths.sum():
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        which = np.repeat(np.arange(len(ids)), lengths)
-        positions = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(starts, lengths)
-        return positions, which
+        unique, counts = np.unique(np.array(ids, dtype=np.int64), return_counts=True)
+        values = (1.0 + np.log(counts)) * self.idf[unique]
+        return unique, values / np.linalg.norm(values)
 
     def scores(self, text: str) -> np.ndarray:
         """Probabilities per class, in `classes` order."""
         ids, values = self.vector(text)
         scores = self.intercept.copy()
-        if len(ids):
-            positions, which = self._columns(ids)
-            scores += np.bincount(self.rows[positions], weights=self.weights[positions] * values[which], minlength=len(self.classes))
+        if len(ids) and self._dense is not None:
+            scores += self._dense[:, ids] @ values
+        elif len(ids):
+            # The weights of each feature sit together (indptr); gather them all at once and add them up by class.
+            starts = self.indptr[ids]
+            lengths = self.indptr[ids + 1] - starts
+            total = int(lengths.sum())
+            if total:
+                positions = np.arange(total) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+                contributions = self.weights[positions] * np.repeat(values, lengths)
+                scores += np.bincount(self.rows[positions], weights=contributions, minlength=len(self.classes))
         scores = np.exp(scores - scores.max())
         return scores / scores.sum()
 
