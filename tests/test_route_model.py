@@ -74,7 +74,7 @@ def test_a_long_message_both_readings_share_is_answered_and_a_disagreement_asked
     engine = Engine(shipped)
     agreed = _say(engine, "Jag jobbar som undersköterska på ett särskilt boende. Vi vill börja använda en surfplatta med en app där de boende kan videosamtala med sina anhöriga. Måste vi göra en konsekvensbedömning för dataskyddet först?")
     assert agreed.kind == "answer" and agreed.topic == "dpia-when-required"
-    asked = _say(Engine(shipped), "We are a startup from Norway with a diabetes app. We want to sell it to regions and store data in the cloud. Where do we start?")
+    asked = _say(Engine(shipped), "Our company makes a sensor for home care and wants to run a pilot with a municipality and then sell to them. What should we think about first?")
     assert asked.kind == "clarify"
 
 
