@@ -37,7 +37,7 @@ def fit(texts: Sequence[str], labels: Sequence[str], *, c: float, min_df: int = 
     # The reader must give what scikit-learn gives (up to the weights left out), or the shipped weights
     # would mean something else.
     expected = clf.predict_proba(x[:200])
-    tolerance = 1e-9 if keep == 0 else 0.1
+    tolerance = 1e-5 if keep == 0 else 0.1  # the weights are kept as float32
     for row, text in zip(expected, texts[:200], strict=False):
         if np.abs(model.scores(text) - row).max() > tolerance:
             raise SystemExit("the model reader disagrees with scikit-learn; not written")

@@ -85,11 +85,11 @@ class LinearModel:
         self.classes = tuple(classes)
         self.indptr = indptr.astype(np.int64)
         self.rows = rows.astype(np.int16 if len(classes) < 2**15 else np.int32)  # kept small: 10^5–10^6 weights
-        self.weights = weights.astype(np.float64)
+        self.weights = weights.astype(np.float32)  # half the memory and file; sums are still taken in float64
         #: A few classes (urgency): all weights as one (classes × features) matrix, read by columns, faster.
         self._dense: np.ndarray | None = None
         if len(classes) <= 8:
-            self._dense = np.zeros((len(classes), len(terms)))
+            self._dense = np.zeros((len(classes), len(terms)), dtype=np.float32)
             cols = np.repeat(np.arange(len(terms)), np.diff(self.indptr))
             self._dense[self.rows.astype(np.int64), cols] = self.weights
         #: A digest of what the model was learned from (bot/maintain/learning.py), to tell when it is out of date.
@@ -123,7 +123,8 @@ class LinearModel:
             raise ValueError(f"{path.name}: not a readable model ({exc})") from None
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(
+        # Not compressed: decompressing was half of a model's load time (the repository and the wheel compress anyway).
+        np.savez(
             path,
             terms=np.frombuffer("\n".join(self.terms).encode("utf-8"), dtype=np.uint8),
             classes=np.frombuffer("\n".join(self.classes).encode("utf-8"), dtype=np.uint8),
