@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -78,3 +79,13 @@ async def bot_api() -> AsyncIterator[RecordingTelegram]:
     fake = await RecordingTelegram().start()
     yield fake
     await fake.close()
+
+
+@pytest.fixture
+def urgency_kbdir(tmp_path: Path) -> Path:
+    """The small test knowledge base with the shipped urgency file and its model: urgency tests edit its copy."""
+    target = tmp_path / "kb"
+    shutil.copytree(FIXTURE_KB, target)
+    shutil.copy(SHIPPED_KB / "urgency.yaml", target / "urgency.yaml")
+    shutil.copy(SHIPPED_KB / "urgency-model.npz", target / "urgency-model.npz")
+    return target

@@ -22,7 +22,7 @@ from bot.knowledge import Knowledge, load_knowledge
 from bot.understanding.pipeline import Incoming
 from bot.understanding.urgency import Detector, SignGroup, parse_phrase, split_sentences
 
-from .conftest import FIXTURE_KB, SHIPPED_KB, TESTS
+from .conftest import TESTS
 
 REALISTIC = TESTS / "eval" / "realistic"
 
@@ -272,15 +272,6 @@ def test_malformed_phrases_are_refused(phrase: str) -> None:
 # --- a broken urgency file is refused -------------------------------------------------------------
 
 
-@pytest.fixture
-def kbdir(tmp_path: Path) -> Path:
-    target = tmp_path / "kb"
-    shutil.copytree(FIXTURE_KB, target)
-    shutil.copy(SHIPPED_KB / "urgency.yaml", target / "urgency.yaml")
-    shutil.copy(SHIPPED_KB / "urgency-model.npz", target / "urgency-model.npz")
-    return target
-
-
 def _errors(directory: Path) -> list[str]:
     knowledge, problems = load_knowledge(directory)
     found = [str(p) for p in problems if p.severity == "error"]
@@ -288,8 +279,8 @@ def _errors(directory: Path) -> list[str]:
     return found
 
 
-def test_the_shipped_urgency_file_is_valid_on_its_own(kbdir: Path) -> None:
-    knowledge, problems = load_knowledge(kbdir)
+def test_the_shipped_urgency_file_is_valid_on_its_own(urgency_kbdir: Path) -> None:
+    knowledge, problems = load_knowledge(urgency_kbdir)
     assert knowledge is not None, problems
     assert knowledge.urgency_detector.detect("brukaren andas inte") is not None
 
@@ -300,41 +291,41 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def test_a_malformed_phrase_is_refused_with_file_and_line(kbdir: Path) -> None:
-    _edit(kbdir / "urgency.yaml", "        - bröstsmärt*\n", "        - br*\n")
-    found = _errors(kbdir)
+def test_a_malformed_phrase_is_refused_with_file_and_line(urgency_kbdir: Path) -> None:
+    _edit(urgency_kbdir / "urgency.yaml", "        - bröstsmärt*\n", "        - br*\n")
+    found = _errors(urgency_kbdir)
     assert any("urgency.yaml:" in e and "'br*' is too short a prefix" in e for e in found), found
 
 
-def test_an_emergency_reply_without_112_is_refused(kbdir: Path) -> None:
-    _edit(kbdir / "urgency.yaml", "ring 112 direkt", "ring någon")
-    found = _errors(kbdir)
+def test_an_emergency_reply_without_112_is_refused(urgency_kbdir: Path) -> None:
+    _edit(urgency_kbdir / "urgency.yaml", "ring 112 direkt", "ring någon")
+    found = _errors(urgency_kbdir)
     assert any("urgency.replies.emergency.text.sv: must give the emergency number 112" in e for e in found), found
 
 
-def test_a_misspelt_key_or_missing_translation_is_refused(kbdir: Path) -> None:
-    _edit(kbdir / "urgency.yaml", "  context:\n", "  kontext:\n")
-    assert any("unknown field 'kontext'" in e for e in _errors(kbdir))
+def test_a_misspelt_key_or_missing_translation_is_refused(urgency_kbdir: Path) -> None:
+    _edit(urgency_kbdir / "urgency.yaml", "  context:\n", "  kontext:\n")
+    assert any("unknown field 'kontext'" in e for e in _errors(urgency_kbdir))
 
 
-def test_a_reply_without_sources_is_refused(kbdir: Path) -> None:
-    path = kbdir / "urgency.yaml"
+def test_a_reply_without_sources_is_refused(urgency_kbdir: Path) -> None:
+    path = urgency_kbdir / "urgency.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["urgency"]["replies"]["medical"]["sources"] = []
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    assert any("sources" in e for e in _errors(kbdir))
+    assert any("sources" in e for e in _errors(urgency_kbdir))
 
 
-def test_a_second_urgency_section_is_refused(kbdir: Path) -> None:
-    shutil.copy(kbdir / "urgency.yaml", kbdir / "urgency-copy.yaml")
-    assert any("a second 'urgency:' section" in e for e in _errors(kbdir))
+def test_a_second_urgency_section_is_refused(urgency_kbdir: Path) -> None:
+    shutil.copy(urgency_kbdir / "urgency.yaml", urgency_kbdir / "urgency-copy.yaml")
+    assert any("a second 'urgency:' section" in e for e in _errors(urgency_kbdir))
 
 
-def test_validate_command_exits_1_on_a_broken_urgency_file(kbdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_command_exits_1_on_a_broken_urgency_file(urgency_kbdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from bot.cli import main
 
-    _edit(kbdir / "urgency.yaml", "  gap: 2\n", "  gap: 9\n")
-    assert main(["validate", str(kbdir)]) == 1
+    _edit(urgency_kbdir / "urgency.yaml", "  gap: 2\n", "  gap: 9\n")
+    assert main(["validate", str(urgency_kbdir)]) == 1
     assert "urgency.yaml:10: urgency.gap" in capsys.readouterr().err
 
 

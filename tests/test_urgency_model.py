@@ -5,7 +5,6 @@ broken model file is refused like any other knowledge error."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from bot.understanding.learned import features
 from bot.understanding.pipeline import Incoming
 from bot.understanding.urgency_model import CLASSES, UrgencyModel
 
-from .conftest import FIXTURE_KB, SHIPPED_KB, TESTS
+from .conftest import SHIPPED_KB, TESTS
 
 REALISTIC = TESTS / "eval" / "realistic"
 MANIFEST = REALISTIC / "urgency-training.yaml"
@@ -116,50 +115,41 @@ def test_the_model_overrules_a_phrase_it_reads_as_a_mention(shipped: Knowledge) 
 # --- the model file as knowledge ------------------------------------------------------------------
 
 
-@pytest.fixture
-def kbdir(tmp_path: Path) -> Path:
-    target = tmp_path / "kb"
-    shutil.copytree(FIXTURE_KB, target)
-    shutil.copy(SHIPPED_KB / "urgency.yaml", target / "urgency.yaml")
-    shutil.copy(SHIPPED_KB / "urgency-model.npz", target / "urgency-model.npz")
-    return target
-
-
 def _errors(directory: Path) -> list[str]:
     knowledge, problems = load_knowledge(directory)
     assert knowledge is None, "expected the knowledge to be refused"
     return [str(p) for p in problems if p.severity == "error"]
 
 
-def test_a_missing_model_file_is_refused_with_file_and_line(kbdir: Path) -> None:
-    (kbdir / "urgency-model.npz").unlink()
-    errors = _errors(kbdir)
+def test_a_missing_model_file_is_refused_with_file_and_line(urgency_kbdir: Path) -> None:
+    (urgency_kbdir / "urgency-model.npz").unlink()
+    errors = _errors(urgency_kbdir)
     assert any("urgency.yaml:" in e and "urgency-model.npz" in e and "urgency-train" in e for e in errors), errors
 
 
-def test_a_broken_model_file_is_refused(kbdir: Path) -> None:
-    (kbdir / "urgency-model.npz").write_bytes(b"not a model")
-    errors = _errors(kbdir)
+def test_a_broken_model_file_is_refused(urgency_kbdir: Path) -> None:
+    (urgency_kbdir / "urgency-model.npz").write_bytes(b"not a model")
+    errors = _errors(urgency_kbdir)
     assert any("urgency.yaml:" in e and "not a readable urgency model" in e for e in errors), errors
 
 
-def test_without_a_model_the_phrases_alone_decide(kbdir: Path) -> None:
-    path = kbdir / "urgency.yaml"
+def test_without_a_model_the_phrases_alone_decide(urgency_kbdir: Path) -> None:
+    path = urgency_kbdir / "urgency.yaml"
     text = path.read_text(encoding="utf-8")
     start = text.index("  model:\n")
     end = text.index("    veto:", start)
     path.write_text(text[:start] + text[text.index("\n", end) + 1 :], encoding="utf-8")
-    knowledge, problems = load_knowledge(kbdir)
+    knowledge, problems = load_knowledge(urgency_kbdir)
     assert knowledge is not None, problems
     assert knowledge.urgency_detector.model is None
     assert knowledge.urgency_detector.detect(LEARNED_ONLY[0]) is None
     assert _kind(knowledge, "brukaren andas inte") == "emergency"
 
 
-def test_a_changed_model_changes_the_knowledge_version(kbdir: Path) -> None:
-    before, _ = load_knowledge(kbdir)
-    model = UrgencyModel.load(kbdir / "urgency-model.npz")
+def test_a_changed_model_changes_the_knowledge_version(urgency_kbdir: Path) -> None:
+    before, _ = load_knowledge(urgency_kbdir)
+    model = UrgencyModel.load(urgency_kbdir / "urgency-model.npz")
     model.model.intercept = model.model.intercept + 0.001
-    model.save(kbdir / "urgency-model.npz")
-    after, _ = load_knowledge(kbdir)
+    model.save(urgency_kbdir / "urgency-model.npz")
+    after, _ = load_knowledge(urgency_kbdir)
     assert before is not None and after is not None and before.version != after.version

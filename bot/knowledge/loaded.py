@@ -245,18 +245,8 @@ def build_detector(urgency: Urgency | None, directory: Path) -> tuple[Detector, 
     except ValueError:
         detector = Detector()
     return detector, problem, model_digest
-    try:
-        return Detector(
-            [SignGroup(g.id, g.kind, g.phrases, g.always) for g in urgency.signs],
-            urgency.now,
-            urgency.context,
-            urgency.ask,
-            urgency.gap,
-            urgency.over,
-            urgency.example,
-        )
-    except ValueError:
-        return Detector()
+
+
 def _raw_entry(data: Any, section: str, index: int) -> Any:
     try:
         return data[section][index]
