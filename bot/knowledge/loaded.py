@@ -115,8 +115,7 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
     synonyms: list[Synonym] = []
     situations: dict[str, Situation] = {}
     menu: list[str] = []
-    urgency: Urgency | None = None
-    routing: Routing | None = None
+    sections: dict[str, Any] = {}  # urgency, routing
     where: dict[tuple[str, str], tuple[str, int]] = {}
     raw: dict[tuple[str, str], Any] = {}
     duplicates: list[tuple[str, str, str, int]] = []
@@ -162,19 +161,18 @@ def assemble(directory: Path, files: list[ParsedFile]) -> Knowledge:
         if c.menu:
             where.setdefault(("menu", "menu"), (f.label, f.line("menu")))
             menu.extend(c.menu)
-        if c.urgency is not None:
-            if urgency is None:
-                urgency = c.urgency
-                where[("urgency", "urgency")] = (f.label, f.line("urgency"))
+        # Sections one file only may hold: the first counts, a second is reported.
+        for name in ("urgency", "routing"):
+            if getattr(c, name) is None:
+                continue
+            if name not in sections:
+                sections[name] = getattr(c, name)
+                where[(name, name)] = (f.label, f.line(name))
             else:
-                duplicates.append(("urgency", "urgency", f.label, f.line("urgency")))
-        if c.routing is not None:
-            if routing is None:
-                routing = c.routing
-                where[("routing", "routing")] = (f.label, f.line("routing"))
-            else:
-                duplicates.append(("routing", "routing", f.label, f.line("routing")))
+                duplicates.append((name, name, f.label, f.line(name)))
 
+    urgency: Urgency | None = sections.get("urgency")
+    routing: Routing | None = sections.get("routing")
     detector, model_problem, model_digest = build_detector(urgency, directory)
     digest.update(model_digest)
     route_model, route_problem, route_digest = _read_model(directory, routing.model.file if routing and routing.model else None, RouteModel.load)

@@ -12,8 +12,10 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.commandline import command, knowledge_arg
 from bot.knowledge import Knowledge
@@ -204,33 +206,39 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_model(args: argparse.Namespace, train: Callable[[Path], tuple[Any, str]]) -> int:
+    """Learn a model from the manifest `args.sets` and write it to `args.out`."""
+    if not args.sets.is_file():
+        print(f"{args.sets}: no such manifest", file=sys.stderr)
+        return 2
+    model, what = train(args.sets)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(args.out)
+    print(f"wrote {args.out}: {what}")
+    return 0
+
+
 @command("urgency-train")
 def cmd_urgency_train(args: argparse.Namespace) -> int:
     from bot.maintain.urgency_training import examples, train
 
-    if not args.sets.is_file():
-        print(f"{args.sets}: no such manifest", file=sys.stderr)
-        return 2
-    sets = examples(args.sets)
-    model = train(sets)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(args.out)
-    print(f"wrote {args.out}: {len(model.model.terms)} features learned from {len(sets)} messages")
-    return 0
+    def learn(manifest: Path) -> tuple[Any, str]:
+        sets = examples(manifest)
+        model = train(sets)
+        return model, f"{len(model.model.terms)} features learned from {len(sets)} messages"
+
+    return _write_model(args, learn)
 
 
 @command("route-train")
 def cmd_route_train(args: argparse.Namespace) -> int:
     from bot.maintain.route_training import train
 
-    if not args.sets.is_file():
-        print(f"{args.sets}: no such manifest", file=sys.stderr)
-        return 2
-    model, count = train(args.sets)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(args.out)
-    print(f"wrote {args.out}: {len(model.model.classes)} entries, {len(model.model.terms)} features, learned from {count} texts")
-    return 0
+    def learn(manifest: Path) -> tuple[Any, str]:
+        model, count = train(manifest)
+        return model, f"{len(model.model.classes)} entries, {len(model.model.terms)} features, learned from {count} texts"
+
+    return _write_model(args, learn)
 
 
 @command("schema")

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.understanding import textnorm
+from bot.understanding.learned import drop_apostrophes, fold
 from bot.understanding.urgency_model import UrgencyModel
 
 KINDS = ("emergency", "suicide", "medical")
@@ -58,21 +58,6 @@ def split_sentences(text: str) -> list[str]:
     return [part for part in _SENTENCES.split(text) if part.strip()]
 #: The shortest prefix a `word*` may have: shorter ones match far too much.
 MIN_PREFIX = 3
-
-
-_APOSTROPHES = "'’`´"
-
-
-def _drop_apostrophes(text: str) -> str:
-    for mark in _APOSTROPHES:  # str.replace is far faster than str.translate on long non-ASCII text
-        if mark in text:
-            text = text.replace(mark, "")
-    return text
-
-
-def fold(text: str) -> str:
-    """Lower-case, å/ä/ö → a/a/o, apostrophes dropped ("can't" → "cant", in phrases and messages alike)."""
-    return textnorm.fold(_drop_apostrophes(text.lower()))  # per-character folding, kept per character
 
 
 @lru_cache(maxsize=65536)
@@ -242,7 +227,7 @@ class Detector:
 
     def _tokens(self, text: str) -> tuple[list[str], list[str], list[int], list[int]]:
         """The words as written, folded, and each word's sentence and comma part."""
-        lowered = _drop_apostrophes(text.lower())
+        lowered = drop_apostrophes(text.lower())
         # Fast fold of the whole text: decompose, keep ASCII (å → a, é → e). A word that loses
         # letters this way changes the word count, and that sentence is then folded word by word.
         folded = lowered if lowered.isascii() else unicodedata.normalize("NFKD", lowered).encode("ascii", "ignore").decode("ascii")
